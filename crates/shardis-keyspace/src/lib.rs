@@ -1,1 +1,17 @@
-//! placeholder
+//! The shared keyspace: databases split into shards, each a hash table behind its own short
+//! synchronous lock, with lazy and active expiry.
+//!
+//! This crate knows no sockets, no async runtime and no wire protocol. Locks taken here are
+//! plain `parking_lot` mutexes held for one command's shard work and released before any I/O.
+
+mod clock;
+mod key;
+mod keyspace;
+mod shard;
+mod value;
+
+pub use clock::now_ms;
+pub use key::Key;
+pub use keyspace::{Keyspace, Locked, ScanPage};
+pub use shard::{Entry, Shard};
+pub use value::Value;

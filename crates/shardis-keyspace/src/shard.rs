@@ -1,0 +1,191 @@
+//! One shard: a hash table of boxed entries plus the counters that expiry and INFO read.
+//!
+//! Entries are boxed so a table slot is one pointer: the table's unused slack (a hash table is
+//! only ever partly full) then costs 8 bytes per slot instead of a whole entry.
+
+use crate::{Key, Value};
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
+/// A key, its value and its metadata.
+#[derive(Debug)]
+pub struct Entry {
+    key: Key,
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds; 0 means none.
+    expire_at: u64,
+    /// Seconds clock of the last access, for OBJECT IDLETIME.
+    pub lru: u32,
+}
+
+impl Entry {
+    pub fn key(&self) -> &[u8] {
+        self.key.as_bytes()
+    }
+
+    pub fn expire_at(&self) -> Option<u64> {
+        (self.expire_at != 0).then_some(self.expire_at)
+    }
+
+    /// Redis's rule: a key is expired once the clock is strictly past its expiry time.
+    #[inline]
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expire_at != 0 && now > self.expire_at
+    }
+}
+
+/// A shard's table and counters. Only reachable through a lock held by [`crate::Locked`].
+#[derive(Default)]
+pub struct Shard {
+    pub(crate) table: HashTable<Box<Entry>>,
+    /// Keys with an expiry set, so the sweeper can skip shards without any.
+    pub(crate) volatile: usize,
+    /// Keys reclaimed because they expired (lazily or by the sweep), for INFO.
+    pub(crate) expired: u64,
+}
+
+pub(crate) fn lru_clock(now_ms: u64) -> u32 {
+    (now_ms / 1000) as u32
+}
+
+impl Shard {
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Finds a live entry; an expired one is removed on the way and reported absent.
+    pub(crate) fn lookup(&mut self, hash: u64, key: &[u8], now: u64) -> Option<&mut Entry> {
+        match self.table.find_entry(hash, |e| e.key.as_bytes() == key) {
+            Err(_) => None,
+            Ok(occ) => {
+                if occ.get().is_expired(now) {
+                    occ.remove();
+                    self.volatile -= 1;
+                    self.expired += 1;
+                    None
+                } else {
+                    Some(&mut **occ.into_mut())
+                }
+            }
+        }
+    }
+
+    /// Stores `value` under `key`. `expire_at` of `None` keeps the old entry's expiry when
+    /// `keep_ttl` and clears it otherwise. Returns the value it replaced, if that was live, so
+    /// the caller can free it after releasing the lock.
+    pub(crate) fn upsert(
+        &mut self,
+        hasher: &RandomState,
+        hash: u64,
+        key: &[u8],
+        value: Value,
+        expire_at: Option<u64>,
+        keep_ttl: bool,
+        now: u64,
+    ) -> Option<Value> {
+        let new_exp = expire_at.unwrap_or(0);
+        match self.table.find_mut(hash, |e| e.key.as_bytes() == key) {
+            Some(e) => {
+                let was_live = !e.is_expired(now);
+                let exp = if expire_at.is_none() && keep_ttl && was_live { e.expire_at } else { new_exp };
+                if e.expire_at != 0 {
+                    self.volatile -= 1;
+                }
+                if exp != 0 {
+                    self.volatile += 1;
+                }
+                if !was_live {
+                    self.expired += 1;
+                }
+                e.expire_at = exp;
+                e.lru = lru_clock(now);
+                let old = std::mem::replace(&mut e.value, value);
+                was_live.then_some(old)
+            }
+            None => {
+                if new_exp != 0 {
+                    self.volatile += 1;
+                }
+                let entry = Box::new(Entry { key: Key::new(key), value, expire_at: new_exp, lru: lru_clock(now) });
+                self.table.insert_unique(hash, entry, |e| hasher.hash_one(e.key.as_bytes()));
+                None
+            }
+        }
+    }
+
+    /// Removes a live entry and hands it back so the caller frees it outside the lock.
+    pub(crate) fn remove(&mut self, hash: u64, key: &[u8], now: u64) -> Option<Box<Entry>> {
+        let occ = self.table.find_entry(hash, |e| e.key.as_bytes() == key).ok()?;
+        let (e, _) = occ.remove();
+        if e.expire_at != 0 {
+            self.volatile -= 1;
+        }
+        if e.is_expired(now) {
+            self.expired += 1;
+            return None;
+        }
+        Some(e)
+    }
+
+    /// Moves an existing boxed entry in under a (possibly new) key name, replacing any entry
+    /// there. Returns the replaced live value.
+    pub(crate) fn put_entry(
+        &mut self,
+        hasher: &RandomState,
+        hash: u64,
+        mut entry: Box<Entry>,
+        new_key: &[u8],
+        now: u64,
+    ) -> Option<Value> {
+        let replaced = self.remove(hash, new_key, now).map(|e| e.value);
+        if entry.key.as_bytes() != new_key {
+            entry.key = Key::new(new_key);
+        }
+        if entry.expire_at != 0 {
+            self.volatile += 1;
+        }
+        self.table.insert_unique(hash, entry, |e| hasher.hash_one(e.key.as_bytes()));
+        replaced
+    }
+
+    pub(crate) fn set_expire(&mut self, e_hash: u64, key: &[u8], at: u64) -> bool {
+        let Some(e) = self.table.find_mut(e_hash, |e| e.key.as_bytes() == key) else { return false };
+        if e.expire_at != 0 {
+            self.volatile -= 1;
+        }
+        if at != 0 {
+            self.volatile += 1;
+        }
+        e.expire_at = at;
+        true
+    }
+
+    /// Drops every expired entry; returns how many. Bounded by the shard's size.
+    pub(crate) fn purge_expired(&mut self, now: u64) -> usize {
+        if self.volatile == 0 {
+            return 0;
+        }
+        let mut n = 0;
+        let volatile = &mut self.volatile;
+        self.table.retain(|e| {
+            if e.is_expired(now) {
+                *volatile -= 1;
+                n += 1;
+                false
+            } else {
+                true
+            }
+        });
+        self.expired += n as u64;
+        n
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.table.iter().map(|b| &**b)
+    }
+}
