@@ -2,6 +2,22 @@
 //! command family. It must not depend on sockets or an async runtime.
 
 pub mod bits;
+pub mod bitmap;
+pub mod config;
+pub mod connection;
+pub mod ctx;
+pub mod dispatch;
+pub mod error;
 pub mod glob;
+pub mod keys;
 pub mod lcs;
 pub mod num;
+pub mod server;
+pub mod spec;
+pub mod string;
+pub mod table;
+pub mod util;
+
+pub use config::Config;
+pub use ctx::{Action, ClientHandle, Session, Shared};
+pub use dispatch::{execute, Outcome};

@@ -7,6 +7,6 @@ mod parser;
 mod reply;
 mod split;
 
-pub use parser::{Args, Limits, ParseError, RequestParser, Span};
+pub use parser::{Args, Limits, ParseError, Parsed, RequestParser, Span};
 pub use reply::{format_double, ReplyWriter};
 pub use split::split_args;

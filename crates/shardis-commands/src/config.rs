@@ -1,0 +1,294 @@
+//! Server configuration: the directive table shared by the config file, `--name value`
+//! arguments, CONFIG GET and CONFIG SET, with Redis's value syntax and error texts.
+
+use crate::glob::glob_match;
+
+/// Every setting the server knows, typed.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub port: u16,
+    pub bind: Vec<String>,
+    /// Whether `bind` was given explicitly; protected mode only guards the default bind.
+    pub bind_explicit: bool,
+    pub databases: usize,
+    pub requirepass: Option<Vec<u8>>,
+    pub protected_mode: bool,
+    pub maxclients: u64,
+    pub timeout: u64,
+    pub tcp_keepalive: u64,
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    pub loglevel: String,
+    pub logfile: String,
+    pub dir: String,
+    pub dbfilename: String,
+    pub save: String,
+    pub appendonly: bool,
+    pub appendfsync: String,
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    pub hz: u64,
+    pub daemonize: bool,
+    pub io_threads: u64,
+    pub cluster_enabled: bool,
+    pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 6379,
+            // Redis's built-in default: every interface, guarded by protected mode.
+            bind: vec!["*".into(), "-::*".into()],
+            bind_explicit: false,
+            databases: 16,
+            requirepass: None,
+            protected_mode: true,
+            maxclients: 10000,
+            timeout: 0,
+            tcp_keepalive: 300,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            loglevel: "notice".into(),
+            logfile: String::new(),
+            dir: ".".into(),
+            dbfilename: "dump.rdb".into(),
+            save: "3600 1 300 100 60 10000".into(),
+            appendonly: false,
+            appendfsync: "everysec".into(),
+            maxmemory: 0,
+            maxmemory_policy: "noeviction".into(),
+            hz: 10,
+            daemonize: false,
+            io_threads: 1,
+            cluster_enabled: false,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
+        }
+    }
+}
+
+type Getter = fn(&Config) -> String;
+type Setter = fn(&mut Config, &[String]) -> Result<(), String>;
+
+/// One directive: its name, whether CONFIG SET may change it, and its accessors.
+pub struct Directive {
+    pub name: &'static str,
+    pub mutable: bool,
+    get: Getter,
+    set: Setter,
+}
+
+fn one(v: &[String]) -> Result<&str, String> {
+    match v {
+        [x] => Ok(x),
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+fn yes_no(v: &[String]) -> Result<bool, String> {
+    match one(v)?.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn int_in(v: &[String], lo: i64, hi: i64) -> Result<i64, String> {
+    let s = one(v)?;
+    let n: i64 = s.parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if n < lo || n > hi {
+        return Err(format!("argument must be between {lo} and {hi} inclusive"));
+    }
+    Ok(n)
+}
+
+/// Redis's `memtoull`: a number with an optional b/k/kb/m/mb/g/gb unit (k = 1000, kb = 1024).
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let lower = s.to_ascii_lowercase();
+    let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(split);
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    num.parse::<u64>().ok()?.checked_mul(mul)
+}
+
+fn memory_in(v: &[String], lo: u64, hi: u64) -> Result<u64, String> {
+    let n = parse_memory(one(v)?).ok_or_else(|| "argument must be a memory value".to_string())?;
+    if n < lo || n > hi {
+        return Err(format!("argument must be between {lo} and {hi} inclusive"));
+    }
+    Ok(n)
+}
+
+fn one_of(v: &[String], allowed: &[&str]) -> Result<String, String> {
+    let s = one(v)?.to_ascii_lowercase();
+    if allowed.contains(&s.as_str()) {
+        Ok(s)
+    } else {
+        Err(format!("argument(s) must be one of the following: {}", allowed.join(", ")))
+    }
+}
+
+macro_rules! d {
+    ($name:literal, $mutable:expr, |$c:ident| $get:expr, |$c2:ident, $v:ident| $set:expr) => {
+        Directive {
+            name: $name,
+            mutable: $mutable,
+            get: |$c: &Config| $get,
+            set: |$c2: &mut Config, $v: &[String]| -> Result<(), String> {
+                $set;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// Every directive, in the order CONFIG GET * lists them.
+pub static DIRECTIVES: &[Directive] = &[
+    d!("port", true, |c| c.port.to_string(), |c, v| c.port = int_in(v, 0, 65535)? as u16),
+    d!("bind", true, |c| c.bind.join(" "), |c, v| {
+        // Like Redis, `bind` takes one or more addresses on one line; CONFIG SET passes one
+        // space-separated string.
+        let addrs: Vec<String> = v.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect();
+        if addrs.is_empty() || addrs.len() > 16 {
+            return Err("Too many bind addresses specified.".into());
+        }
+        c.bind = addrs;
+        c.bind_explicit = true;
+    }),
+    d!("databases", false, |c| c.databases.to_string(), |c, v| c.databases = int_in(v, 1, i32::MAX as i64)? as usize),
+    d!(
+        "requirepass",
+        true,
+        |c| c.requirepass.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+        |c, v| {
+            let p = one(v)?;
+            c.requirepass = (!p.is_empty()).then(|| p.as_bytes().to_vec());
+        }
+    ),
+    d!("protected-mode", true, |c| yn(c.protected_mode), |c, v| c.protected_mode = yes_no(v)?),
+    d!("maxclients", true, |c| c.maxclients.to_string(), |c, v| c.maxclients = int_in(v, 1, u32::MAX as i64)? as u64),
+    d!("timeout", true, |c| c.timeout.to_string(), |c, v| c.timeout = int_in(v, 0, i32::MAX as i64)? as u64),
+    d!("tcp-keepalive", true, |c| c.tcp_keepalive.to_string(), |c, v| c.tcp_keepalive =
+        int_in(v, 0, i32::MAX as i64)? as u64),
+    d!("proto-max-bulk-len", true, |c| c.proto_max_bulk_len.to_string(), |c, v| c.proto_max_bulk_len =
+        memory_in(v, 1024 * 1024, i64::MAX as u64)?),
+    d!("client-query-buffer-limit", true, |c| c.client_query_buffer_limit.to_string(), |c, v| c
+        .client_query_buffer_limit = memory_in(v, 1024 * 1024, i64::MAX as u64)?),
+    d!("loglevel", true, |c| c.loglevel.clone(), |c, v| c.loglevel =
+        one_of(v, &["debug", "verbose", "notice", "warning", "nothing"])?),
+    d!("logfile", false, |c| c.logfile.clone(), |c, v| c.logfile = one(v)?.to_string()),
+    d!("dir", true, |c| c.dir.clone(), |c, v| c.dir = one(v)?.to_string()),
+    d!("dbfilename", true, |c| c.dbfilename.clone(), |c, v| c.dbfilename = one(v)?.to_string()),
+    d!("save", true, |c| c.save.clone(), |c, v| {
+        let joined = v.join(" ");
+        let parts: Vec<&str> = joined.split_whitespace().collect();
+        if parts.len() % 2 != 0 || parts.iter().any(|p| p.parse::<u64>().is_err()) {
+            return Err("Invalid save parameters".into());
+        }
+        c.save = parts.join(" ");
+    }),
+    d!("appendonly", true, |c| yn(c.appendonly), |c, v| c.appendonly = yes_no(v)?),
+    d!("appendfsync", true, |c| c.appendfsync.clone(), |c, v| c.appendfsync =
+        one_of(v, &["always", "everysec", "no"])?),
+    d!("maxmemory", true, |c| c.maxmemory.to_string(), |c, v| c.maxmemory = memory_in(v, 0, u64::MAX)?),
+    d!("maxmemory-policy", true, |c| c.maxmemory_policy.clone(), |c, v| c.maxmemory_policy = one_of(v, &[
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+        "allkeys-lru",
+        "allkeys-lfu",
+        "allkeys-random",
+        "noeviction"
+    ])?),
+    d!("hz", true, |c| c.hz.to_string(), |c, v| c.hz = int_in(v, 0, i32::MAX as i64)?.clamp(1, 500) as u64),
+    d!("daemonize", false, |c| yn(c.daemonize), |c, v| c.daemonize = yes_no(v)?),
+    d!("io-threads", false, |c| c.io_threads.to_string(), |c, v| c.io_threads = int_in(v, 1, 128)? as u64),
+    d!("cluster-enabled", false, |c| yn(c.cluster_enabled), |c, v| c.cluster_enabled = yes_no(v)?),
+    d!("lazyfree-lazy-user-del", true, |c| yn(c.lazyfree_lazy_user_del), |c, v| c.lazyfree_lazy_user_del =
+        yes_no(v)?),
+    d!("lazyfree-lazy-user-flush", true, |c| yn(c.lazyfree_lazy_user_flush), |c, v| c
+        .lazyfree_lazy_user_flush = yes_no(v)?),
+];
+
+fn yn(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+pub fn directive(name: &str) -> Option<&'static Directive> {
+    DIRECTIVES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+impl Config {
+    /// Applies one directive from the file or the command line.
+    pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        let d = directive(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        (d.set)(self, args)
+    }
+
+    /// CONFIG GET: every `(name, value)` whose name matches one of the glob patterns.
+    pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
+        DIRECTIVES
+            .iter()
+            .filter(|d| patterns.iter().any(|p| glob_match(p, d.name.as_bytes(), true)))
+            .map(|d| (d.name, (d.get)(self)))
+            .collect()
+    }
+
+    /// CONFIG SET of several pairs, all or nothing: the new config is built on a copy and only
+    /// returned when every pair applied.
+    pub fn set_many(&self, pairs: &[(String, String)]) -> Result<Config, String> {
+        let mut next = self.clone();
+        let mut seen: Vec<&'static str> = Vec::new();
+        for (name, value) in pairs {
+            let Some(d) = directive(name) else {
+                return Err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'"));
+            };
+            let fail = |why: &str| format!("CONFIG SET failed (possibly related to argument '{name}') - {why}");
+            if seen.contains(&d.name) {
+                return Err(fail("duplicate parameter"));
+            }
+            seen.push(d.name);
+            if !d.mutable {
+                return Err(fail("can't set immutable config"));
+            }
+            (d.set)(&mut next, std::slice::from_ref(value)).map_err(|e| fail(&e))?;
+        }
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("512mb"), Some(512 * 1024 * 1024));
+        assert_eq!(parse_memory("1k"), Some(1000));
+        assert_eq!(parse_memory("1GB"), Some(1 << 30));
+        assert_eq!(parse_memory("12x"), None);
+    }
+
+    #[test]
+    fn set_many_is_atomic() {
+        let c = Config::default();
+        assert!(c.set_many(&[("timeout".into(), "5".into()), ("port".into(), "x".into())]).is_err());
+        let n = c.set_many(&[("timeout".into(), "5".into()), ("maxmemory".into(), "1mb".into())]).unwrap();
+        assert_eq!(n.timeout, 5);
+        assert_eq!(n.maxmemory, 1 << 20);
+        let got = n.get_matching(&[b"max*"]);
+        assert!(got.iter().any(|(k, v)| *k == "maxmemory" && v == "1048576"));
+    }
+}

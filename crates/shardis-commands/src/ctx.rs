@@ -1,0 +1,323 @@
+//! Server-wide shared state, per-connection session state, and the context a handler gets.
+//!
+//! Nothing here touches sockets: the server crate owns connections and reacts to the
+//! [`Action`]s and kill flags that commands leave here.
+
+use crate::config::Config;
+use crate::spec::{index, CommandSpec};
+use parking_lot::{Mutex, RwLock};
+use shardis_keyspace::Keyspace;
+use shardis_protocol::ReplyWriter;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// What the connection must do after a command, beyond sending its reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Send the reply, then close (QUIT, CLIENT KILL of oneself).
+    Close,
+    /// Wait before the next command (DEBUG SLEEP); other clients keep running.
+    Sleep(Duration),
+    /// Stop the server (SHUTDOWN).
+    Shutdown,
+}
+
+/// CLIENT REPLY state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Suppress only the next command's reply.
+    Skip,
+    /// Set by CLIENT REPLY SKIP itself: the skip starts with the following command.
+    SkipNext,
+}
+
+/// Commands counters of one thread. Each worker thread bumps its own, so hot counters never
+/// bounce a cache line between cores; INFO adds the threads up.
+#[derive(Default)]
+pub struct ThreadStats {
+    pub calls: Box<[AtomicU64]>,
+    pub usec: Box<[AtomicU64]>,
+    pub failed: Box<[AtomicU64]>,
+    pub rejected: Box<[AtomicU64]>,
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub dirty: AtomicU64,
+}
+
+fn counters(n: usize) -> Box<[AtomicU64]> {
+    (0..n).map(|_| AtomicU64::new(0)).collect()
+}
+
+/// A client as others see it: CLIENT LIST, CLIENT KILL and INFO read these.
+pub struct ClientHandle {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub created: Instant,
+    pub name: Mutex<Vec<u8>>,
+    pub lib_name: Mutex<Vec<u8>>,
+    pub lib_ver: Mutex<Vec<u8>>,
+    pub db: AtomicUsize,
+    pub resp: AtomicU32,
+    /// Index of the last command in the spec index, plus one (0 = none yet).
+    pub last_cmd: AtomicU32,
+    pub last_active_ms: AtomicU64,
+    pub no_evict: AtomicBool,
+    pub no_touch: AtomicBool,
+    pub authenticated: AtomicBool,
+    pub query_buf: AtomicUsize,
+    pub killed: AtomicBool,
+    /// Wakes the connection's task so it notices `killed`.
+    pub waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl ClientHandle {
+    pub fn kill(&self) {
+        self.killed.store(true, Relaxed);
+        if let Some(w) = self.waker.get() {
+            w();
+        }
+    }
+
+    /// One CLIENT LIST / CLIENT INFO line, Redis 7's fields in Redis's order.
+    pub fn describe(&self) -> String {
+        let now = now_ms();
+        let idle = now.saturating_sub(self.last_active_ms.load(Relaxed)) / 1000;
+        let mut flags = String::new();
+        if self.no_evict.load(Relaxed) {
+            flags.push('e');
+        }
+        if self.no_touch.load(Relaxed) {
+            flags.push('T');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        let cmd = match self.last_cmd.load(Relaxed) {
+            0 => "NULL",
+            i => index().all[i as usize - 1].name,
+        };
+        let qbuf = self.query_buf.load(Relaxed);
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+             qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r \
+             cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.id + 7,
+            String::from_utf8_lossy(&self.name.lock()),
+            self.created.elapsed().as_secs(),
+            idle,
+            flags,
+            self.db.load(Relaxed),
+            qbuf,
+            16384usize.saturating_sub(qbuf),
+            16384 + qbuf,
+            cmd,
+            self.resp.load(Relaxed),
+            String::from_utf8_lossy(&self.lib_name.lock()),
+            String::from_utf8_lossy(&self.lib_ver.lock()),
+        )
+    }
+}
+
+/// CLIENT PAUSE state.
+#[derive(Default)]
+pub struct Pause {
+    pub until: Option<Instant>,
+    /// true: only writes are paused (WRITE mode).
+    pub write_only: bool,
+}
+
+/// State shared by every connection.
+pub struct Shared {
+    pub keyspace: Keyspace,
+    pub config: RwLock<Config>,
+    pub clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    next_client_id: AtomicU64,
+    thread_stats: Mutex<Vec<Arc<ThreadStats>>>,
+    pub connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub started: Instant,
+    pub run_id: String,
+    pub pause: Mutex<Pause>,
+    pub paused: AtomicBool,
+    pub last_save_unix: AtomicU64,
+    /// Set by SHUTDOWN; the server's main loop watches it.
+    pub shutdown_requested: AtomicBool,
+    pub tcp_port: AtomicU32,
+    pub executable: String,
+    pub config_file: String,
+    /// Bytes allocated by the process's allocator, installed by the binary that picks it.
+    pub allocated_bytes: OnceLock<fn() -> u64>,
+}
+
+thread_local! {
+    static STATS: std::cell::RefCell<Option<Arc<ThreadStats>>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Shared {
+    pub fn new(config: Config, config_file: String) -> Arc<Shared> {
+        let run_id: String = (0..40).map(|_| fastrand::alphanumeric().to_ascii_lowercase()).collect();
+        let run_id = run_id.chars().map(|c| if c.is_ascii_hexdigit() { c } else { 'a' }).collect();
+        Arc::new(Shared {
+            keyspace: Keyspace::new(config.databases),
+            tcp_port: AtomicU32::new(config.port as u32),
+            config: RwLock::new(config),
+            clients: Mutex::new(BTreeMap::new()),
+            next_client_id: AtomicU64::new(1),
+            thread_stats: Mutex::new(Vec::new()),
+            connections_received: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+            started: Instant::now(),
+            run_id,
+            pause: Mutex::new(Pause::default()),
+            paused: AtomicBool::new(false),
+            last_save_unix: AtomicU64::new(now_ms() / 1000),
+            shutdown_requested: AtomicBool::new(false),
+            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            config_file,
+            allocated_bytes: OnceLock::new(),
+        })
+    }
+
+    /// This thread's counters, registered on first use.
+    pub fn stats<R>(&self, f: impl FnOnce(&ThreadStats) -> R) -> R {
+        STATS.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let s = slot.get_or_insert_with(|| {
+                let n = index().all.len();
+                let s = Arc::new(ThreadStats {
+                    calls: counters(n),
+                    usec: counters(n),
+                    failed: counters(n),
+                    rejected: counters(n),
+                    ..Default::default()
+                });
+                self.thread_stats.lock().push(s.clone());
+                s
+            });
+            f(s)
+        })
+    }
+
+    /// Sums a counter over every thread.
+    pub fn total(&self, f: impl Fn(&ThreadStats) -> u64) -> u64 {
+        self.thread_stats.lock().iter().map(|s| f(s)).sum()
+    }
+
+    pub fn reset_stats(&self) {
+        for s in self.thread_stats.lock().iter() {
+            for a in s.calls.iter().chain(s.usec.iter()).chain(s.failed.iter()).chain(s.rejected.iter()) {
+                a.store(0, Relaxed);
+            }
+            s.hits.store(0, Relaxed);
+            s.misses.store(0, Relaxed);
+        }
+        self.connections_received.store(0, Relaxed);
+        self.rejected_connections.store(0, Relaxed);
+    }
+
+    /// Registers a new client and returns its handle.
+    pub fn register(&self, addr: String, laddr: String) -> Arc<ClientHandle> {
+        let id = self.next_client_id.fetch_add(1, Relaxed);
+        let h = Arc::new(ClientHandle {
+            id,
+            addr,
+            laddr,
+            created: Instant::now(),
+            name: Mutex::new(Vec::new()),
+            lib_name: Mutex::new(Vec::new()),
+            lib_ver: Mutex::new(Vec::new()),
+            db: AtomicUsize::new(0),
+            resp: AtomicU32::new(2),
+            last_cmd: AtomicU32::new(0),
+            last_active_ms: AtomicU64::new(now_ms()),
+            no_evict: AtomicBool::new(false),
+            no_touch: AtomicBool::new(false),
+            authenticated: AtomicBool::new(false),
+            query_buf: AtomicUsize::new(0),
+            killed: AtomicBool::new(false),
+            waker: OnceLock::new(),
+        });
+        self.clients.lock().insert(id, h.clone());
+        self.connections_received.fetch_add(1, Relaxed);
+        h
+    }
+
+    pub fn unregister(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    /// How long a command must still wait because of CLIENT PAUSE, if at all.
+    pub fn pause_remaining(&self, is_write: bool) -> Option<Duration> {
+        if !self.paused.load(Relaxed) {
+            return None;
+        }
+        let mut p = self.pause.lock();
+        let until = p.until?;
+        let now = Instant::now();
+        if now >= until {
+            p.until = None;
+            self.paused.store(false, Relaxed);
+            return None;
+        }
+        (!p.write_only || is_write).then(|| until - now)
+    }
+
+    pub fn unix_time(&self) -> u64 {
+        now_ms() / 1000
+    }
+}
+
+pub use shardis_keyspace::now_ms;
+
+/// Per-connection state.
+pub struct Session {
+    pub db: usize,
+    pub resp3: bool,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    pub handle: Arc<ClientHandle>,
+    pub action: Option<Action>,
+}
+
+impl Session {
+    pub fn new(handle: Arc<ClientHandle>, needs_auth: bool) -> Session {
+        handle.authenticated.store(!needs_auth, Relaxed);
+        Session { db: 0, resp3: false, authenticated: !needs_auth, reply_mode: ReplyMode::On, handle, action: None }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.handle.id
+    }
+}
+
+/// What a handler works with.
+pub struct Ctx<'a> {
+    pub shared: &'a Shared,
+    pub sess: &'a mut Session,
+    pub out: &'a mut ReplyWriter,
+    pub spec: &'static CommandSpec,
+}
+
+impl Ctx<'_> {
+    pub fn db(&self) -> usize {
+        self.sess.db
+    }
+
+    pub fn hit(&self, hit: bool) {
+        self.shared.stats(|s| if hit { &s.hits } else { &s.misses }.fetch_add(1, Relaxed));
+    }
+
+    pub fn dirty(&self, n: u64) {
+        if n > 0 {
+            self.shared.stats(|s| s.dirty.fetch_add(n, Relaxed));
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The one path every command takes: lookup, arity, authentication, pause, handler, stats.
+
+use crate::ctx::{Ctx, ReplyMode, Session, Shared};
+use crate::error::CmdError;
+use crate::spec::{index, CommandSpec};
+use shardis_protocol::{Args, ReplyWriter};
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+/// Whether the command ran or must wait for CLIENT PAUSE to end first.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    Done,
+    /// Nothing was executed; retry after at most this long.
+    Paused(Duration),
+}
+
+/// Redis's `unknown command` text: the name and up to 128 bytes of quoted arguments.
+fn unknown_command(args: &Args<'_>) -> String {
+    let mut list = String::new();
+    for a in args.iter().skip(1) {
+        if list.len() >= 128 {
+            break;
+        }
+        let room = 128 - list.len();
+        let a = String::from_utf8_lossy(a);
+        let a: String = a.chars().take(room).collect();
+        list.push_str(&format!("'{a}' "));
+    }
+    let name: String = String::from_utf8_lossy(args.get(0)).chars().take(128).collect();
+    format!("unknown command '{name}', with args beginning with: {list}")
+}
+
+/// Resolves a call to its (sub)command spec or the error Redis gives.
+pub fn resolve(args: &Args<'_>) -> Result<&'static CommandSpec, String> {
+    let idx = index();
+    let Some(cmd) = idx.lookup(args.get(0)) else { return Err(unknown_command(args)) };
+    if cmd.subcommands.is_empty() || args.len() == 1 {
+        return Ok(cmd);
+    }
+    idx.lookup_sub(cmd, args.get(1)).ok_or_else(|| {
+        let sub: String = String::from_utf8_lossy(args.get(1)).chars().take(128).collect();
+        format!("unknown subcommand '{sub}'. Try {} HELP.", cmd.name.to_ascii_uppercase())
+    })
+}
+
+/// Executes one command and appends its reply (unless CLIENT REPLY suppresses it).
+pub fn execute(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWriter) -> Outcome {
+    let mark = out.out.len();
+    let suppress = match sess.reply_mode {
+        ReplyMode::On => false,
+        ReplyMode::Off => true,
+        ReplyMode::Skip => {
+            sess.reply_mode = ReplyMode::On;
+            true
+        }
+        ReplyMode::SkipNext => {
+            sess.reply_mode = ReplyMode::Skip;
+            false
+        }
+    };
+    let outcome = run(shared, sess, args, out);
+    if outcome != Outcome::Done {
+        // Undo the reply-mode step: the command will be retried.
+        if suppress && sess.reply_mode == ReplyMode::On {
+            sess.reply_mode = ReplyMode::Skip;
+        }
+        return outcome;
+    }
+    if suppress {
+        out.out.truncate(mark);
+    }
+    outcome
+}
+
+fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWriter) -> Outcome {
+    let spec = match resolve(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            out.error(&e);
+            return Outcome::Done;
+        }
+    };
+    let idx = index();
+    let id = idx.id(spec.name).expect("indexed");
+    if !spec.arity_ok(args.len()) || spec.handler.is_none() {
+        shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
+        out.error(&CmdError::Arity(spec.name.to_string()).to_string());
+        return Outcome::Done;
+    }
+    if !sess.authenticated && !spec.has_flag("no_auth") {
+        shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
+        out.error("-NOAUTH Authentication required.");
+        return Outcome::Done;
+    }
+    if let Some(wait) = shared.pause_remaining(spec.has_flag("write") || spec.has_flag("may_replicate")) {
+        return Outcome::Paused(wait);
+    }
+    let handler = spec.handler.expect("checked above");
+    // Set before running, so CLIENT LIST shows itself as the current command like Redis.
+    sess.handle.last_cmd.store(id as u32 + 1, Relaxed);
+    let start = Instant::now();
+    let result = {
+        let mut ctx = Ctx { shared, sess, out, spec };
+        handler(&mut ctx, args)
+    };
+    let usec = start.elapsed().as_micros() as u64;
+    let failed = result.is_err();
+    if let Err(e) = result {
+        out.error(&e.to_string());
+    }
+    shared.stats(|s| {
+        s.calls[id].fetch_add(1, Relaxed);
+        s.usec[id].fetch_add(usec, Relaxed);
+        if failed {
+            s.failed[id].fetch_add(1, Relaxed);
+        }
+    });
+    Outcome::Done
+}

@@ -1,0 +1,282 @@
+//! Listeners and connections: each connection is one task that reads, parses every complete
+//! command in its buffer, runs them inline on its own thread, and writes all replies at once.
+//!
+//! Shard locks are taken and released inside `execute`; nothing here holds one across an
+//! `.await`.
+
+use anyhow::{bail, Context, Result};
+use bytes::{Buf, BytesMut};
+use shardis_commands::{execute, Action, Config, Outcome, Session, Shared};
+use shardis_protocol::{Limits, ParseError, Parsed, ReplyWriter, RequestParser, Span};
+use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Smallest free space kept in a read buffer before each read.
+const READ_CHUNK: usize = 16 * 1024;
+/// Largest single growth of a read buffer, however big a bulk the client declared: memory
+/// follows the bytes that actually arrive.
+const MAX_READ_GROWTH: usize = 1024 * 1024;
+
+/// Whether protected mode refuses a peer: no password, no explicit bind, not loopback.
+pub fn protected_refuses(cfg: &Config, peer: IpAddr) -> bool {
+    let loopback = match peer {
+        IpAddr::V4(a) => a.is_loopback(),
+        IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    };
+    cfg.protected_mode && cfg.requirepass.is_none() && !cfg.bind_explicit && !loopback
+}
+
+fn listen(addr: &str, port: u16) -> std::io::Result<TcpListener> {
+    let ip: IpAddr = match addr {
+        "*" => "0.0.0.0".parse().expect("literal"),
+        "::*" => "::".parse().expect("literal"),
+        a => a.parse().map_err(|_| std::io::Error::other(format!("invalid address '{a}'")))?,
+    };
+    let sa = SocketAddr::new(ip, port);
+    let sock = Socket::new(Domain::for_address(sa), Type::STREAM, Some(Protocol::TCP))?;
+    sock.set_reuse_address(true)?;
+    if ip.is_ipv6() {
+        // Keep IPv6 listeners off IPv4 so `*` and `::*` can both bind, as in Redis.
+        sock.set_only_v6(true)?;
+    }
+    sock.set_nonblocking(true)?;
+    sock.bind(&sa.into())?;
+    sock.listen(511)?;
+    TcpListener::from_std(sock.into())
+}
+
+/// Runs the server until SIGINT, SIGTERM or SHUTDOWN.
+pub async fn run(config: Config, config_file: String) -> Result<()> {
+    let port = config.port;
+    let binds = config.bind.clone();
+    let shared = Shared::new(config, config_file);
+    let _ = shared.allocated_bytes.set(allocated);
+    let mut listeners = Vec::new();
+    for b in &binds {
+        let (optional, addr) = match b.strip_prefix('-') {
+            Some(a) => (true, a),
+            None => (false, b.as_str()),
+        };
+        match listen(addr, port) {
+            Ok(l) => listeners.push(l),
+            Err(e) if optional => tracing::debug!("skipping optional bind {addr}:{port}: {e}"),
+            Err(e) => return Err(e).with_context(|| format!("Could not create server TCP listening socket {addr}:{port}")),
+        }
+    }
+    if listeners.is_empty() {
+        bail!("no listening socket could be created");
+    }
+    let stop = Arc::new(Notify::new());
+    for l in listeners {
+        tracing::info!("Ready to accept connections tcp {}", l.local_addr()?);
+        tokio::spawn(accept_loop(l, shared.clone(), stop.clone()));
+    }
+    tokio::spawn(sweeper(shared.clone()));
+    tracing::info!(
+        "shardis {} started, pid {}, {} worker threads",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("Received SIGINT scheduling shutdown..."),
+        _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
+        _ = stop.notified() => tracing::info!("User requested shutdown..."),
+    }
+    let clients: Vec<_> = shared.clients.lock().values().cloned().collect();
+    for c in clients {
+        c.kill();
+    }
+    tracing::info!("shardis is now ready to exit, bye bye...");
+    Ok(())
+}
+
+fn allocated() -> u64 {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    let _ = epoch::advance();
+    stats::allocated::read().map_or(0, |n| n as u64)
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Arc<Notify>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // Running out of descriptors must not end the listener; back off and retry.
+                tracing::warn!("Accepting client connection: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve(stream, peer, shared, stop).await {
+                tracing::debug!("client {peer} closed: {e}");
+            }
+        });
+    }
+}
+
+/// Idle-sweeps expired keys: a few milliseconds every 1/hz seconds, one shard at a time.
+async fn sweeper(shared: Arc<Shared>) {
+    loop {
+        let hz = shared.config.read().hz.max(1);
+        tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
+        shared.keyspace.sweep(Duration::from_millis(2));
+    }
+}
+
+async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, stop: Arc<Notify>) -> Result<()> {
+    let cfg = shared.config.read().clone();
+    if protected_refuses(&cfg, peer.ip()) {
+        stream.write_all(DENIED.as_bytes()).await?;
+        return Ok(());
+    }
+    if shared.clients.lock().len() as u64 >= cfg.maxclients {
+        shared.rejected_connections.fetch_add(1, Relaxed);
+        stream.write_all(b"-ERR max number of clients reached\r\n").await?;
+        return Ok(());
+    }
+    stream.set_nodelay(true)?;
+    if cfg.tcp_keepalive > 0 {
+        let ka = TcpKeepalive::new().with_time(Duration::from_secs(cfg.tcp_keepalive));
+        let _ = SockRef::from(&stream).set_tcp_keepalive(&ka);
+    }
+    let local = stream.local_addr()?;
+    let handle = shared.register(peer.to_string(), local.to_string());
+    let kill = Arc::new(Notify::new());
+    let k = kill.clone();
+    let _ = handle.waker.set(Box::new(move || k.notify_one()));
+    let mut sess = Session::new(handle.clone(), cfg.requirepass.is_some());
+    let result = connection_loop(&mut stream, &shared, &mut sess, &kill, &stop).await;
+    shared.unregister(handle.id);
+    result
+}
+
+async fn connection_loop(
+    stream: &mut TcpStream,
+    shared: &Shared,
+    sess: &mut Session,
+    kill: &Notify,
+    stop: &Notify,
+) -> Result<()> {
+    let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut out = ReplyWriter::new(false);
+    let mut parser = RequestParser::new();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut want = READ_CHUNK;
+    loop {
+        if sess.handle.killed.load(Relaxed) {
+            return Ok(());
+        }
+        if rbuf.capacity() - rbuf.len() < want.min(READ_CHUNK) {
+            rbuf.reserve(want.clamp(READ_CHUNK, MAX_READ_GROWTH));
+        }
+        let (timeout, max_bulk, qbuf_limit) = {
+            let c = shared.config.read();
+            (c.timeout, c.proto_max_bulk_len, c.client_query_buffer_limit)
+        };
+        let read = stream.read_buf(&mut rbuf);
+        let n = tokio::select! {
+            r = read => r?,
+            _ = kill.notified() => return Ok(()),
+            _ = idle(timeout) => return Ok(()),
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        sess.handle.last_active_ms.store(shardis_keyspace::now_ms(), Relaxed);
+        let mut start = 0;
+        let mut close = false;
+        loop {
+            let limits = Limits {
+                max_bulk_len: max_bulk as usize,
+                max_multibulk: i32::MAX as usize,
+                unauthenticated: !sess.authenticated,
+            };
+            match parser.parse(&rbuf[start..], &mut spans, &limits) {
+                Ok(Parsed::Complete(len)) => {
+                    if !spans.is_empty() {
+                        let args = parser.args(&rbuf[start..], &spans);
+                        out.resp3 = sess.resp3;
+                        loop {
+                            match execute(shared, sess, args, &mut out) {
+                                Outcome::Done => break,
+                                Outcome::Paused(wait) => {
+                                    flush(stream, &mut out).await?;
+                                    tokio::time::sleep(wait.min(Duration::from_millis(10))).await;
+                                }
+                            }
+                        }
+                        match sess.action.take() {
+                            None => {}
+                            Some(Action::Close) => close = true,
+                            Some(Action::Sleep(d)) => {
+                                tokio::time::sleep(d).await;
+                            }
+                            Some(Action::Shutdown) => {
+                                stop.notify_one();
+                                close = true;
+                            }
+                        }
+                    }
+                    spans.clear();
+                    start += len;
+                    want = READ_CHUNK;
+                    if close {
+                        break;
+                    }
+                }
+                Ok(Parsed::Incomplete(hint)) => {
+                    want = hint;
+                    break;
+                }
+                Err(ParseError(msg)) => {
+                    out.error(&format!("Protocol error: {msg}"));
+                    flush(stream, &mut out).await?;
+                    tracing::debug!("Protocol error ({msg}) from client {}", sess.handle.addr);
+                    return Ok(());
+                }
+            }
+        }
+        rbuf.advance(start);
+        sess.handle.query_buf.store(rbuf.len(), Relaxed);
+        flush(stream, &mut out).await?;
+        if close {
+            return Ok(());
+        }
+        if rbuf.len() as u64 > qbuf_limit {
+            tracing::warn!("Closing client {} that reached max query buffer length", sess.handle.addr);
+            return Ok(());
+        }
+    }
+}
+
+async fn idle(timeout: u64) {
+    if timeout == 0 {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(Duration::from_secs(timeout)).await;
+}
+
+async fn flush(stream: &mut TcpStream, out: &mut ReplyWriter) -> Result<()> {
+    if !out.out.is_empty() {
+        stream.write_all(&out.out).await?;
+        out.out.clear();
+        // A huge reply must not keep its buffer forever.
+        if out.out.capacity() > 4 * 1024 * 1024 {
+            out.out.shrink_to(64 * 1024);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! Test support: starts a real shardis-server (or redis-server) process on a free port and
+//! talks to it over TCP with raw RESP or the `redis` crate.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A server process, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts shardis with `args` on a free loopback port.
+    pub fn start(args: &[&str]) -> Server {
+        let port = free_port();
+        let mut all: Vec<String> = vec!["--port".into(), port.to_string(), "--bind".into(), "127.0.0.1".into()];
+        all.extend(args.iter().map(|s| s.to_string()));
+        Self::spawn(env!("CARGO_BIN_EXE_shardis-server"), &all, port)
+    }
+
+    /// Starts shardis with exactly these arguments (the caller picks the port).
+    pub fn start_raw(args: &[String], port: u16) -> Server {
+        Self::spawn(env!("CARGO_BIN_EXE_shardis-server"), args, port)
+    }
+
+    /// Starts a reference redis-server, or returns None when it is not installed.
+    pub fn redis(args: &[&str]) -> Option<Server> {
+        let bin = ["redis-server", "/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+            .into_iter()
+            .find(|b| Command::new(b).arg("--version").stdout(Stdio::null()).status().is_ok())?;
+        let port = free_port();
+        let mut all: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--save".into(),
+            "".into(),
+            "--appendonly".into(),
+            "no".into(),
+        ];
+        all.extend(args.iter().map(|s| s.to_string()));
+        Some(Self::spawn(bin, &all, port))
+    }
+
+    fn spawn(bin: &str, args: &[String], port: u16) -> Server {
+        let child = Command::new(bin)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+        let server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "{bin} did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap().get_connection().unwrap()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident memory of the server process, from /proc.
+    pub fn rss(&self) -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/statm", self.pid())).unwrap();
+        s.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 4096
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw RESP connection that returns each reply's exact bytes.
+pub struct Raw {
+    pub r: BufReader<TcpStream>,
+}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        Raw { r: BufReader::new(s) }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.r.get_mut().write_all(bytes).unwrap();
+    }
+
+    /// Sends one command as a RESP multibulk.
+    pub fn send_cmd(&mut self, args: &[&[u8]]) {
+        self.send(&encode(args));
+    }
+
+    /// Sends a command and returns its reply's bytes.
+    pub fn cmd(&mut self, args: &[&str]) -> String {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        self.send_cmd(&a);
+        self.read_reply()
+    }
+
+    /// Reads exactly one reply and returns its bytes (lossy UTF-8).
+    pub fn read_reply(&mut self) -> String {
+        String::from_utf8_lossy(&self.read_reply_bytes()).into_owned()
+    }
+
+    pub fn read_reply_bytes(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.read_into(&mut out);
+        out
+    }
+
+    fn read_into(&mut self, out: &mut Vec<u8>) {
+        let mut line = Vec::new();
+        self.r.read_until(b'\n', &mut line).unwrap();
+        assert!(!line.is_empty(), "connection closed while waiting for a reply");
+        out.extend_from_slice(&line);
+        let body = String::from_utf8_lossy(&line[1..line.len() - 2]).into_owned();
+        match line[0] {
+            b'$' | b'=' | b'!' => {
+                let n: i64 = body.parse().unwrap();
+                if n >= 0 {
+                    let mut buf = vec![0; n as usize + 2];
+                    self.r.read_exact(&mut buf).unwrap();
+                    out.extend_from_slice(&buf);
+                }
+            }
+            b'*' | b'~' | b'>' => {
+                let n: i64 = body.parse().unwrap();
+                for _ in 0..n.max(0) {
+                    self.read_into(out);
+                }
+            }
+            b'%' => {
+                let n: i64 = body.parse().unwrap();
+                for _ in 0..n * 2 {
+                    self.read_into(out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// True once the server has closed this connection (reads EOF within the timeout).
+    pub fn closed(&mut self) -> bool {
+        let mut buf = [0u8; 1];
+        self.r.get_ref().set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        matches!(self.r.read(&mut buf), Ok(0) | Err(_))
+    }
+}
+
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
