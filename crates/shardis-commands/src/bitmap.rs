@@ -6,7 +6,7 @@ use crate::error::{err, CmdError, CmdResult};
 use crate::num::parse_i64;
 use crate::util::{get_str, int, is};
 use bytes::Bytes;
-use shardis_keyspace::Value;
+use shardis_keyspace::{StrVal, Value};
 use shardis_protocol::Args;
 
 /// Redis's `getBitOffsetFromArgument`: a plain bit offset, bounded by proto-max-bulk-len.
@@ -27,9 +27,11 @@ pub fn setbit(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         _ => return Err(err("bit is not an integer or out of range")),
     };
     let mut l = ctx.shared.keyspace.lock_key(db, key);
-    let mut v = get_str(&mut l, db, key)?.map(|b| b.to_vec()).unwrap_or_default();
+    let mut v = get_str(&mut l, db, key)?
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
     let old = bits::setbit(&mut v, offset, on);
-    l.set(db, key, Value::Str(Bytes::from(v)), None, true);
+    l.set(db, key, Value::Str(StrVal::raw(Bytes::from(v))), None, true);
     drop(l);
     ctx.dirty(1);
     ctx.out.int(old as i64);
@@ -56,17 +58,25 @@ fn unit(arg: &[u8]) -> Result<BitUnit, CmdError> {
 
 pub fn bitcount(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db(), args.get(1));
+    // Redis looks the key up before it parses the range: a missing key is 0 whatever follows.
+    let Some(v) = get_str(&mut ctx.shared.keyspace.lock_key(db, key), db, key)? else {
+        ctx.out.int(0);
+        return Ok(());
+    };
     let range = match args.len() {
         2 => None,
         4 | 5 => {
             let (s, e) = (int(args.get(2))?, int(args.get(3))?);
-            let u = if args.len() == 5 { unit(args.get(4))? } else { BitUnit::Byte };
+            let u = if args.len() == 5 {
+                unit(args.get(4))?
+            } else {
+                BitUnit::Byte
+            };
             Some((s, e, u))
         }
         _ => return Err(CmdError::Syntax),
     };
-    let v = get_str(&mut ctx.shared.keyspace.lock_key(db, key), db, key)?;
-    ctx.out.int(v.map_or(0, |v| bits::bitcount(&v, range)));
+    ctx.out.int(bits::bitcount(&v, range));
     Ok(())
 }
 
@@ -117,7 +127,10 @@ pub fn bitop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     }
     let (db, dest) = (ctx.db(), args.get(2));
     let srcs = args.tail(3);
-    let mut l = ctx.shared.keyspace.lock_keys(std::iter::once((db, dest)).chain(srcs.iter().map(|k| (db, k))));
+    let mut l = ctx
+        .shared
+        .keyspace
+        .lock_keys(std::iter::once((db, dest)).chain(srcs.iter().map(|k| (db, k))));
     let mut values = Vec::with_capacity(srcs.len());
     for k in srcs.iter() {
         values.push(get_str(&mut l, db, k)?.unwrap_or_default());
@@ -128,7 +141,13 @@ pub fn bitop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let old = if result.is_empty() {
         l.remove(db, dest).map(|e| e.value)
     } else {
-        l.set(db, dest, Value::Str(Bytes::from(result)), None, false)
+        l.set(
+            db,
+            dest,
+            Value::Str(StrVal::raw(Bytes::from(result))),
+            None,
+            false,
+        )
     };
     drop(l);
     drop(old);
@@ -144,8 +163,17 @@ enum FieldOp {
     Incr(FieldType, u64, i64, Overflow),
 }
 
-fn parse_field_ops(ctx: &Ctx<'_>, args: &Args<'_>, read_only: bool) -> Result<Vec<FieldOp>, CmdError> {
-    let max_bits = ctx.shared.config.read().proto_max_bulk_len.saturating_mul(8);
+fn parse_field_ops(
+    ctx: &Ctx<'_>,
+    args: &Args<'_>,
+    read_only: bool,
+) -> Result<Vec<FieldOp>, CmdError> {
+    let max_bits = ctx
+        .shared
+        .config
+        .read()
+        .proto_max_bulk_len
+        .saturating_mul(8);
     let mut ops = Vec::new();
     let mut overflow = Overflow::Wrap;
     let mut j = 2;
@@ -209,7 +237,9 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: Args<'_>, read_only: bool) -> CmdRe
     let highest = ops
         .iter()
         .filter_map(|o| match *o {
-            FieldOp::Set(ty, off, ..) | FieldOp::Incr(ty, off, ..) => Some(off + ty.bits() as u64 - 1),
+            FieldOp::Set(ty, off, ..) | FieldOp::Incr(ty, off, ..) => {
+                Some(off + ty.bits() as u64 - 1)
+            }
             FieldOp::Get(..) => None,
         })
         .max();
@@ -246,7 +276,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: Args<'_>, read_only: bool) -> CmdRe
         }
     }
     if highest.is_some() {
-        l.set(db, key, Value::Str(Bytes::from(v)), None, true);
+        l.set(db, key, Value::Str(StrVal::raw(Bytes::from(v))), None, true);
         ctx.dirty(1);
     }
     drop(l);

@@ -249,16 +249,16 @@ impl FieldType {
     }
 }
 
-/// Parses a BITFIELD type like `getBitfieldTypeFromArgument`: `i`/`I` or `u`/`U`, then a
-/// Redis integer width. The C code measures the width with `strlen`, so it stops at an
+/// Parses a BITFIELD type like `getBitfieldTypeFromArgument`: a lowercase `i` or `u` (Redis
+/// 7.0 refuses `I8`/`U8`), then a Redis integer width. The C code measures the width with `strlen`, so it stops at an
 /// embedded NUL (`"i8\0junk"` is `i8`).
 pub fn parse_type(s: &[u8]) -> Option<FieldType> {
     let (&kind, rest) = s.split_first()?;
     let width = rest.split(|&c| c == 0).next().unwrap_or_default();
     let bits = parse_i64(width)?;
     match kind {
-        b'i' | b'I' if (1..=64).contains(&bits) => Some(FieldType::Signed(bits as u8)),
-        b'u' | b'U' if (1..=63).contains(&bits) => Some(FieldType::Unsigned(bits as u8)),
+        b'i' if (1..=64).contains(&bits) => Some(FieldType::Signed(bits as u8)),
+        b'u' if (1..=63).contains(&bits) => Some(FieldType::Unsigned(bits as u8)),
         _ => None,
     }
 }
@@ -439,4 +439,366 @@ pub fn bitfield_incrby(
     let new = incr_field(get_field(v, offset, ty), incr, ty, ow)?;
     set_field(v, offset, ty, new);
     Some(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // All expected values below come from redis-server 7.0.15.
+
+    #[test]
+    fn bitcount_matches_redis() {
+        let s = b"foobar";
+        use BitUnit::*;
+        type Case = (Option<(i64, i64, BitUnit)>, i64);
+        let cases: &[Case] = &[
+            (None, 26),
+            (Some((0, 0, Byte)), 4),
+            (Some((1, 1, Byte)), 6),
+            (Some((5, 30, Bit)), 17),
+            (Some((-2, -1, Byte)), 7),
+            (Some((-1, -5, Byte)), 0),
+            (Some((-100, -200, Byte)), 0),
+            (Some((0, -100, Byte)), 4),
+            (Some((-100, 0, Byte)), 4),
+            (Some((3, 1, Byte)), 0),
+            (Some((0, 1000, Byte)), 26),
+            (Some((-3, -1, Bit)), 1),
+            (Some((-1000, 1000, Bit)), 26),
+            (Some((7, 7, Bit)), 0),
+            (Some((6, 9, Bit)), 2),
+            (Some((47, 47, Bit)), 0),
+            (Some((48, 100, Bit)), 0),
+        ];
+        for &(range, want) in cases {
+            assert_eq!(bitcount(s, range), want, "{range:?}");
+        }
+        assert_eq!(bitcount(b"", None), 0);
+        assert_eq!(bitcount(b"", Some((0, -1, Byte))), 0);
+    }
+
+    #[test]
+    fn bitpos_matches_redis() {
+        use BitUnit::*;
+        let p = b"\xff\xf0\x00";
+        let q = b"\x00\xff\xf0";
+        let f = b"\xff\xff\xff";
+        let z = b"\x00\x00\x00";
+        type Case<'a> = (&'a [u8], bool, Option<i64>, Option<i64>, BitUnit, i64);
+        let cases: &[Case] = &[
+            (p, false, None, None, Byte, 12),
+            (p, true, None, None, Byte, 0),
+            (p, false, Some(0), None, Byte, 12),
+            (p, false, Some(1), Some(1), Byte, 12),
+            (p, true, Some(2), None, Byte, -1),
+            (p, false, Some(9), Some(15), Bit, 12),
+            (p, true, Some(3), Some(7), Bit, 3),
+            (p, false, Some(-1), None, Byte, 16),
+            (p, true, Some(-1), None, Byte, -1),
+            (q, true, Some(0), None, Byte, 8),
+            (q, true, Some(2), None, Byte, 16),
+            (q, true, Some(2), Some(-1), Byte, 16),
+            (q, true, Some(7), Some(15), Bit, 8),
+            (q, false, Some(8), Some(11), Bit, -1),
+            (q, false, Some(8), Some(15), Bit, -1),
+            (q, false, Some(1), Some(1), Byte, -1),
+            // All ones: without an explicit end the string is zero-padded on the right.
+            (f, false, None, None, Byte, 24),
+            (f, false, Some(1), None, Byte, 24),
+            (f, false, Some(0), Some(-1), Byte, -1),
+            (f, false, Some(0), Some(-1), Bit, -1),
+            (f, false, Some(5), None, Byte, -1),
+            (f, true, Some(5), None, Byte, -1),
+            (z, true, None, None, Byte, -1),
+            (z, false, None, None, Byte, 0),
+            (z, true, Some(1), Some(2), Byte, -1),
+            // An existing empty string has no bits at all.
+            (b"", false, None, None, Byte, -1),
+            (b"", true, None, None, Byte, -1),
+            (b"", false, Some(0), None, Byte, -1),
+        ];
+        for &(s, bit, start, end, unit, want) in cases {
+            assert_eq!(
+                bitpos(s, bit, start, end, unit),
+                want,
+                "{s:?} {bit} {start:?} {end:?} {unit:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bitop_matches_redis() {
+        let (b1, b2, b3): (&[u8], &[u8], &[u8]) = (b"foobar", b"abcdef", b"xy");
+        assert_eq!(bitop(BitOp::And, &[b1, b2, b3]), b"``\x00\x00\x00\x00");
+        assert_eq!(bitop(BitOp::Or, &[b1, b2, b3]), b"\x7f\x7fofev");
+        assert_eq!(bitop(BitOp::Xor, &[b1, b2, b3]), b"\x7ft\x0c\x06\x04\x14");
+        // A missing key is an empty source.
+        assert_eq!(bitop(BitOp::And, &[b3, b""]), b"\x00\x00");
+        assert_eq!(bitop(BitOp::Or, &[b3, b""]), b"xy");
+        assert_eq!(bitop(BitOp::Xor, &[b3, b""]), b"xy");
+        assert_eq!(bitop(BitOp::Not, &[b3]), b"\x87\x86");
+        assert!(bitop(BitOp::And, &[b"", b""]).is_empty());
+    }
+
+    #[test]
+    fn setbit_getbit_match_redis() {
+        let mut v = Vec::new();
+        assert_eq!(setbit(&mut v, 7, true), 0);
+        assert_eq!(v, b"\x01");
+        assert_eq!(setbit(&mut v, 7, false), 1);
+        assert_eq!(setbit(&mut v, 20, true), 0);
+        assert_eq!(v, b"\x00\x00\x08");
+        assert_eq!(getbit(&v, 20), 1);
+        assert_eq!(getbit(&v, 21), 0);
+        assert_eq!(getbit(&v, 1000), 0);
+        assert_eq!(setbit(&mut v, 20, true), 1);
+    }
+
+    #[test]
+    fn offsets_match_redis() {
+        let limit = 512 * 1024 * 1024;
+        // GETBIT/SETBIT: 4294967295 accepted, 4294967296 / -1 / #1 / +1 refused.
+        assert_eq!(parse_bit_offset(b"4294967295"), Some(4_294_967_295));
+        assert!(offset_within_limit(4_294_967_295, limit));
+        assert!(!offset_within_limit(4_294_967_296, limit));
+        for bad in [&b"-1"[..], b"#1", b"+1", b"-0", b""] {
+            assert_eq!(parse_bit_offset(bad), None);
+        }
+        let (u8t, i64t, i5) = (
+            FieldType::Unsigned(8),
+            FieldType::Signed(64),
+            FieldType::Signed(5),
+        );
+        assert_eq!(parse_offset(b"#2", u8t), Some(16));
+        // `#N * width` wraps like C: 2^61 * 8 == 0 is accepted, 2^60 * 8 is negative.
+        assert_eq!(parse_offset(b"#2305843009213693952", u8t), Some(0));
+        assert_eq!(parse_offset(b"#1152921504606846976", u8t), None);
+        assert_eq!(parse_offset(b"#1152921504606846976", i64t), Some(0));
+        assert_eq!(parse_offset(b"#2305843009213693952", i5), None);
+        assert_eq!(parse_offset(b"#9223372036854775807", u8t), None);
+        for bad in [
+            &b"-0"[..],
+            b"#-0",
+            b"+1",
+            b"#+1",
+            b"##1",
+            b"#",
+            b"1.5",
+            b"a",
+        ] {
+            assert_eq!(
+                parse_offset(bad, u8t),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn types_match_redis() {
+        assert_eq!(parse_type(b"i8"), Some(FieldType::Signed(8)));
+        assert_eq!(parse_type(b"i64"), Some(FieldType::Signed(64)));
+        assert_eq!(parse_type(b"u63"), Some(FieldType::Unsigned(63)));
+        assert_eq!(parse_type(b"i8\0x"), Some(FieldType::Signed(8)));
+        for bad in [
+            &b"I8"[..],
+            b"U8",
+            b"u64",
+            b"i65",
+            b"i0",
+            b"i08",
+            b"i",
+            b"",
+            b"i+8",
+            b" i8",
+            b"i8 ",
+        ] {
+            assert_eq!(parse_type(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    /// Replays one BITFIELD call's write ops the way Redis does: grow first, then run.
+    fn run(v: &mut Vec<u8>, ops: &[(&str, &str, &str, i64, Overflow)]) -> Vec<Option<i64>> {
+        let parsed: Vec<_> = ops
+            .iter()
+            .map(|&(op, ty, off, val, ow)| {
+                let ty = parse_type(ty.as_bytes()).unwrap();
+                (op, ty, parse_offset(off.as_bytes(), ty).unwrap(), val, ow)
+            })
+            .collect();
+        for &(op, ty, off, _, _) in &parsed {
+            if op != "get" {
+                ensure_bit(v, off + u64::from(ty.bits()) - 1);
+            }
+        }
+        parsed
+            .iter()
+            .map(|&(op, ty, off, val, ow)| match op {
+                "get" => Some(get_field(v, off, ty)),
+                "set" => bitfield_set(v, off, ty, val, ow),
+                _ => bitfield_incrby(v, off, ty, val, ow),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bitfield_matches_redis() {
+        use Overflow::*;
+        let mut k = Vec::new();
+        assert_eq!(run(&mut k, &[("set", "i8", "0", 200, Wrap)]), [Some(0)]);
+        assert_eq!(k, b"\xc8");
+        let got = run(
+            &mut k,
+            &[("get", "i8", "0", 0, Wrap), ("get", "u8", "0", 0, Wrap)],
+        );
+        assert_eq!(got, [Some(-56), Some(200)]);
+        let got = run(
+            &mut k,
+            &[
+                ("incrby", "u2", "100", 1, Wrap),
+                ("incrby", "u2", "102", 1, Sat),
+            ],
+        );
+        assert_eq!(got, [Some(1), Some(1)]);
+        let got = run(&mut k, &[("incrby", "u2", "100", 1, Sat); 4]);
+        assert_eq!(got, [Some(2), Some(3), Some(3), Some(3)]);
+        assert_eq!(k.len(), 13);
+        assert_eq!(run(&mut k, &[("incrby", "u2", "100", 1, Fail)]), [None]);
+        assert_eq!(run(&mut k, &[("incrby", "u2", "100", 1, Wrap)]), [Some(0)]);
+
+        let mut k2 = Vec::new();
+        let got = run(
+            &mut k2,
+            &[
+                ("set", "u8", "#1", 255, Wrap),
+                ("get", "u8", "#1", 0, Wrap),
+                ("get", "u4", "#2", 0, Wrap),
+                ("get", "i4", "#2", 0, Wrap),
+            ],
+        );
+        assert_eq!(got, [Some(0), Some(255), Some(15), Some(-1)]);
+        assert_eq!(k2, b"\x00\xff");
+
+        let (max, min) = (i64::MAX, i64::MIN);
+        let mut k3 = Vec::new();
+        let got = run(
+            &mut k3,
+            &[
+                ("set", "i64", "0", max, Wrap),
+                ("incrby", "i64", "0", 1, Wrap),
+                ("incrby", "i64", "0", -1, Sat),
+                ("incrby", "i64", "0", min, Sat),
+                ("incrby", "i64", "0", min, Sat),
+                ("incrby", "i64", "0", -1, Fail),
+            ],
+        );
+        assert_eq!(
+            got,
+            [Some(0), Some(min), Some(min), Some(min), Some(min), None]
+        );
+        assert_eq!(k3, b"\x80\x00\x00\x00\x00\x00\x00\x00");
+
+        // SET runs the value through the overflow policy too.
+        let mut k4 = Vec::new();
+        let got = run(
+            &mut k4,
+            &[
+                ("set", "u8", "0", -1, Wrap),
+                ("set", "u8", "8", -1, Sat),
+                ("set", "u8", "16", 256, Sat),
+                ("set", "i8", "24", -129, Sat),
+                ("set", "u8", "32", 256, Fail),
+                ("set", "u8", "40", 255, Fail),
+            ],
+        );
+        assert_eq!(got, [Some(0), Some(0), Some(0), Some(0), None, Some(0)]);
+        assert_eq!(k4, b"\xff\xff\xff\x80\x00\xff");
+
+        // A refused FAIL op still leaves the string grown.
+        let mut k5 = Vec::new();
+        assert_eq!(run(&mut k5, &[("set", "u8", "100", 256, Fail)]), [None]);
+        assert_eq!(k5, [0u8; 14]);
+
+        let mut k6 = Vec::new();
+        let got = run(
+            &mut k6,
+            &[
+                ("set", "u63", "1", max, Wrap),
+                ("get", "u63", "1", 0, Wrap),
+                ("incrby", "u63", "1", 1, Wrap),
+                ("incrby", "u63", "1", min, Sat),
+                ("get", "i1", "0", 0, Sat),
+                ("set", "i1", "0", -1, Sat),
+                ("get", "i1", "0", 0, Sat),
+                ("get", "u1", "0", 0, Sat),
+            ],
+        );
+        let want = [
+            Some(0),
+            Some(max),
+            Some(0),
+            Some(0),
+            Some(0),
+            Some(0),
+            Some(-1),
+            Some(1),
+        ];
+        assert_eq!(got, want);
+        assert_eq!(k6, b"\x80\x00\x00\x00\x00\x00\x00\x00");
+
+        let mut k8 = Vec::new();
+        let got = run(
+            &mut k8,
+            &[
+                ("incrby", "i5", "3", 100, Wrap),
+                ("incrby", "i5", "3", -100, Wrap),
+                ("incrby", "i5", "3", 100, Sat),
+                ("incrby", "i5", "3", -100, Sat),
+            ],
+        );
+        assert_eq!(got, [Some(4), Some(0), Some(15), Some(-16)]);
+        assert_eq!(k8, b"\x10");
+    }
+
+    #[test]
+    fn set_field_writes_across_bytes() {
+        // `SET k "\xab\xcd\xef"` then `BITFIELD k SET ...` on redis-server 7.0.15.
+        let mut v = b"\xab\xcd\xef".to_vec();
+        assert_eq!(set_field(&mut v, 6, FieldType::Unsigned(12), 0), 3895);
+        assert_eq!(v, b"\xa8\x00/");
+        let mut v = b"\xab\xcd\xef".to_vec();
+        assert_eq!(
+            set_field(&mut v, 13, FieldType::Signed(64), -2),
+            -4764808405757984768
+        );
+        assert_eq!(v, b"\xab\xcf\xff\xff\xff\xff\xff\xff\xff\xf0");
+        assert_eq!(FieldType::Signed(64).bits(), 64);
+    }
+
+    #[test]
+    fn reads_past_the_end_are_zero() {
+        let s = b"\xff";
+        assert_eq!(get_field(s, 4, FieldType::Unsigned(8)), 0xf0);
+        assert_eq!(get_field(s, 4_294_967_288, FieldType::Signed(64)), 0);
+        assert_eq!(get_field(b"", 0, FieldType::Signed(64)), 0);
+    }
+
+    #[test]
+    fn incr_and_set_value_arithmetic() {
+        use Overflow::*;
+        let (i8t, u8t) = (FieldType::Signed(8), FieldType::Unsigned(8));
+        assert_eq!(incr_field(127, 1, i8t, Wrap), Some(-128));
+        assert_eq!(incr_field(127, 1, i8t, Sat), Some(127));
+        assert_eq!(incr_field(127, 1, i8t, Fail), None);
+        assert_eq!(incr_field(-128, 255, i8t, Fail), Some(127));
+        assert_eq!(incr_field(0, -1, u8t, Wrap), Some(255));
+        assert_eq!(incr_field(0, -1, u8t, Sat), Some(0));
+        assert_eq!(incr_field(255, i64::MAX, u8t, Wrap), Some(254));
+        assert_eq!(set_value(200, i8t, Wrap), Some(-56));
+        assert_eq!(set_value(-1, u8t, Sat), Some(255));
+        assert_eq!(set_value(-129, i8t, Sat), Some(-128));
+        assert_eq!(set_value(256, u8t, Fail), None);
+    }
 }

@@ -97,7 +97,9 @@ fn yes_no(v: &[String]) -> Result<bool, String> {
 
 fn int_in(v: &[String], lo: i64, hi: i64) -> Result<i64, String> {
     let s = one(v)?;
-    let n: i64 = s.parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    let n: i64 = s
+        .parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
     if n < lo || n > hi {
         return Err(format!("argument must be between {lo} and {hi} inclusive"));
     }
@@ -107,7 +109,9 @@ fn int_in(v: &[String], lo: i64, hi: i64) -> Result<i64, String> {
 /// Redis's `memtoull`: a number with an optional b/k/kb/m/mb/g/gb unit (k = 1000, kb = 1024).
 pub fn parse_memory(s: &str) -> Option<u64> {
     let lower = s.to_ascii_lowercase();
-    let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let split = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
     let (num, unit) = lower.split_at(split);
     let mul: u64 = match unit {
         "" | "b" => 1,
@@ -135,7 +139,10 @@ fn one_of(v: &[String], allowed: &[&str]) -> Result<String, String> {
     if allowed.contains(&s.as_str()) {
         Ok(s)
     } else {
-        Err(format!("argument(s) must be one of the following: {}", allowed.join(", ")))
+        Err(format!(
+            "argument(s) must be one of the following: {}",
+            allowed.join(", ")
+        ))
     }
 }
 
@@ -155,41 +162,77 @@ macro_rules! d {
 
 /// Every directive, in the order CONFIG GET * lists them.
 pub static DIRECTIVES: &[Directive] = &[
-    d!("port", true, |c| c.port.to_string(), |c, v| c.port = int_in(v, 0, 65535)? as u16),
+    d!("port", true, |c| c.port.to_string(), |c, v| c.port =
+        int_in(v, 0, 65535)? as u16),
     d!("bind", true, |c| c.bind.join(" "), |c, v| {
         // Like Redis, `bind` takes one or more addresses on one line; CONFIG SET passes one
         // space-separated string.
-        let addrs: Vec<String> = v.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect();
+        let addrs: Vec<String> = v
+            .iter()
+            .flat_map(|s| s.split_whitespace().map(str::to_string))
+            .collect();
         if addrs.is_empty() || addrs.len() > 16 {
             return Err("Too many bind addresses specified.".into());
         }
         c.bind = addrs;
         c.bind_explicit = true;
     }),
-    d!("databases", false, |c| c.databases.to_string(), |c, v| c.databases = int_in(v, 1, i32::MAX as i64)? as usize),
+    d!("databases", false, |c| c.databases.to_string(), |c, v| c
+        .databases =
+        int_in(v, 1, i32::MAX as i64)? as usize),
     d!(
         "requirepass",
         true,
-        |c| c.requirepass.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+        |c| c
+            .requirepass
+            .as_ref()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .unwrap_or_default(),
         |c, v| {
             let p = one(v)?;
             c.requirepass = (!p.is_empty()).then(|| p.as_bytes().to_vec());
         }
     ),
-    d!("protected-mode", true, |c| yn(c.protected_mode), |c, v| c.protected_mode = yes_no(v)?),
-    d!("maxclients", true, |c| c.maxclients.to_string(), |c, v| c.maxclients = int_in(v, 1, u32::MAX as i64)? as u64),
-    d!("timeout", true, |c| c.timeout.to_string(), |c, v| c.timeout = int_in(v, 0, i32::MAX as i64)? as u64),
-    d!("tcp-keepalive", true, |c| c.tcp_keepalive.to_string(), |c, v| c.tcp_keepalive =
+    d!("protected-mode", true, |c| yn(c.protected_mode), |c, v| c
+        .protected_mode =
+        yes_no(v)?),
+    d!("maxclients", true, |c| c.maxclients.to_string(), |c, v| c
+        .maxclients =
+        int_in(v, 1, u32::MAX as i64)? as u64),
+    d!("timeout", true, |c| c.timeout.to_string(), |c, v| c
+        .timeout =
         int_in(v, 0, i32::MAX as i64)? as u64),
-    d!("proto-max-bulk-len", true, |c| c.proto_max_bulk_len.to_string(), |c, v| c.proto_max_bulk_len =
-        memory_in(v, 1024 * 1024, i64::MAX as u64)?),
-    d!("client-query-buffer-limit", true, |c| c.client_query_buffer_limit.to_string(), |c, v| c
-        .client_query_buffer_limit = memory_in(v, 1024 * 1024, i64::MAX as u64)?),
-    d!("loglevel", true, |c| c.loglevel.clone(), |c, v| c.loglevel =
-        one_of(v, &["debug", "verbose", "notice", "warning", "nothing"])?),
-    d!("logfile", false, |c| c.logfile.clone(), |c, v| c.logfile = one(v)?.to_string()),
-    d!("dir", true, |c| c.dir.clone(), |c, v| c.dir = one(v)?.to_string()),
-    d!("dbfilename", true, |c| c.dbfilename.clone(), |c, v| c.dbfilename = one(v)?.to_string()),
+    d!(
+        "tcp-keepalive",
+        true,
+        |c| c.tcp_keepalive.to_string(),
+        |c, v| c.tcp_keepalive = int_in(v, 0, i32::MAX as i64)? as u64
+    ),
+    d!(
+        "proto-max-bulk-len",
+        true,
+        |c| c.proto_max_bulk_len.to_string(),
+        |c, v| c.proto_max_bulk_len = memory_in(v, 1024 * 1024, i64::MAX as u64)?
+    ),
+    d!(
+        "client-query-buffer-limit",
+        true,
+        |c| c.client_query_buffer_limit.to_string(),
+        |c, v| c.client_query_buffer_limit = memory_in(v, 1024 * 1024, i64::MAX as u64)?
+    ),
+    d!("loglevel", true, |c| c.loglevel.clone(), |c, v| c
+        .loglevel =
+        one_of(
+            v,
+            &["debug", "verbose", "notice", "warning", "nothing"]
+        )?),
+    d!("logfile", false, |c| c.logfile.clone(), |c, v| c.logfile =
+        one(v)?.to_string()),
+    d!("dir", true, |c| c.dir.clone(), |c, v| c.dir =
+        one(v)?.to_string()),
+    d!("dbfilename", true, |c| c.dbfilename.clone(), |c, v| c
+        .dbfilename =
+        one(v)?.to_string()),
     d!("save", true, |c| c.save.clone(), |c, v| {
         let joined = v.join(" ");
         let parts: Vec<&str> = joined.split_whitespace().collect();
@@ -198,28 +241,59 @@ pub static DIRECTIVES: &[Directive] = &[
         }
         c.save = parts.join(" ");
     }),
-    d!("appendonly", true, |c| yn(c.appendonly), |c, v| c.appendonly = yes_no(v)?),
-    d!("appendfsync", true, |c| c.appendfsync.clone(), |c, v| c.appendfsync =
-        one_of(v, &["always", "everysec", "no"])?),
-    d!("maxmemory", true, |c| c.maxmemory.to_string(), |c, v| c.maxmemory = memory_in(v, 0, u64::MAX)?),
-    d!("maxmemory-policy", true, |c| c.maxmemory_policy.clone(), |c, v| c.maxmemory_policy = one_of(v, &[
-        "volatile-lru",
-        "volatile-lfu",
-        "volatile-random",
-        "volatile-ttl",
-        "allkeys-lru",
-        "allkeys-lfu",
-        "allkeys-random",
-        "noeviction"
-    ])?),
-    d!("hz", true, |c| c.hz.to_string(), |c, v| c.hz = int_in(v, 0, i32::MAX as i64)?.clamp(1, 500) as u64),
-    d!("daemonize", false, |c| yn(c.daemonize), |c, v| c.daemonize = yes_no(v)?),
-    d!("io-threads", false, |c| c.io_threads.to_string(), |c, v| c.io_threads = int_in(v, 1, 128)? as u64),
-    d!("cluster-enabled", false, |c| yn(c.cluster_enabled), |c, v| c.cluster_enabled = yes_no(v)?),
-    d!("lazyfree-lazy-user-del", true, |c| yn(c.lazyfree_lazy_user_del), |c, v| c.lazyfree_lazy_user_del =
+    d!("appendonly", true, |c| yn(c.appendonly), |c, v| c
+        .appendonly =
         yes_no(v)?),
-    d!("lazyfree-lazy-user-flush", true, |c| yn(c.lazyfree_lazy_user_flush), |c, v| c
-        .lazyfree_lazy_user_flush = yes_no(v)?),
+    d!("appendfsync", true, |c| c.appendfsync.clone(), |c, v| c
+        .appendfsync =
+        one_of(v, &["always", "everysec", "no"])?),
+    d!("maxmemory", true, |c| c.maxmemory.to_string(), |c, v| c
+        .maxmemory =
+        memory_in(v, 0, u64::MAX)?),
+    d!(
+        "maxmemory-policy",
+        true,
+        |c| c.maxmemory_policy.clone(),
+        |c, v| c.maxmemory_policy = one_of(
+            v,
+            &[
+                "volatile-lru",
+                "volatile-lfu",
+                "volatile-random",
+                "volatile-ttl",
+                "allkeys-lru",
+                "allkeys-lfu",
+                "allkeys-random",
+                "noeviction"
+            ]
+        )?
+    ),
+    d!("hz", true, |c| c.hz.to_string(), |c, v| c.hz =
+        int_in(v, 0, i32::MAX as i64)?.clamp(1, 500) as u64),
+    d!("daemonize", false, |c| yn(c.daemonize), |c, v| c
+        .daemonize =
+        yes_no(v)?),
+    d!("io-threads", false, |c| c.io_threads.to_string(), |c, v| {
+        c.io_threads = int_in(v, 1, 128)? as u64
+    }),
+    d!(
+        "cluster-enabled",
+        false,
+        |c| yn(c.cluster_enabled),
+        |c, v| c.cluster_enabled = yes_no(v)?
+    ),
+    d!(
+        "lazyfree-lazy-user-del",
+        true,
+        |c| yn(c.lazyfree_lazy_user_del),
+        |c, v| c.lazyfree_lazy_user_del = yes_no(v)?
+    ),
+    d!(
+        "lazyfree-lazy-user-flush",
+        true,
+        |c| yn(c.lazyfree_lazy_user_flush),
+        |c, v| c.lazyfree_lazy_user_flush = yes_no(v)?
+    ),
 ];
 
 fn yn(b: bool) -> String {
@@ -227,13 +301,16 @@ fn yn(b: bool) -> String {
 }
 
 pub fn directive(name: &str) -> Option<&'static Directive> {
-    DIRECTIVES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+    DIRECTIVES
+        .iter()
+        .find(|d| d.name.eq_ignore_ascii_case(name))
 }
 
 impl Config {
     /// Applies one directive from the file or the command line.
     pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
-        let d = directive(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        let d = directive(name)
+            .ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
         (d.set)(self, args)
     }
 
@@ -241,7 +318,11 @@ impl Config {
     pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
         DIRECTIVES
             .iter()
-            .filter(|d| patterns.iter().any(|p| glob_match(p, d.name.as_bytes(), true)))
+            .filter(|d| {
+                patterns
+                    .iter()
+                    .any(|p| glob_match(p, d.name.as_bytes(), true))
+            })
             .map(|d| (d.name, (d.get)(self)))
             .collect()
     }
@@ -253,9 +334,13 @@ impl Config {
         let mut seen: Vec<&'static str> = Vec::new();
         for (name, value) in pairs {
             let Some(d) = directive(name) else {
-                return Err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'"));
+                return Err(format!(
+                    "Unknown option or number of arguments for CONFIG SET - '{name}'"
+                ));
             };
-            let fail = |why: &str| format!("CONFIG SET failed (possibly related to argument '{name}') - {why}");
+            let fail = |why: &str| {
+                format!("CONFIG SET failed (possibly related to argument '{name}') - {why}")
+            };
             if seen.contains(&d.name) {
                 return Err(fail("duplicate parameter"));
             }
@@ -284,8 +369,15 @@ mod tests {
     #[test]
     fn set_many_is_atomic() {
         let c = Config::default();
-        assert!(c.set_many(&[("timeout".into(), "5".into()), ("port".into(), "x".into())]).is_err());
-        let n = c.set_many(&[("timeout".into(), "5".into()), ("maxmemory".into(), "1mb".into())]).unwrap();
+        assert!(c
+            .set_many(&[("timeout".into(), "5".into()), ("port".into(), "x".into())])
+            .is_err());
+        let n = c
+            .set_many(&[
+                ("timeout".into(), "5".into()),
+                ("maxmemory".into(), "1mb".into()),
+            ])
+            .unwrap();
         assert_eq!(n.timeout, 5);
         assert_eq!(n.maxmemory, 1 << 20);
         let got = n.get_matching(&[b"max*"]);

@@ -59,7 +59,11 @@ pub fn auth(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     if args.len() == 2 && ctx.shared.config.read().requirepass.is_none() {
         return Err(err("AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
     }
-    let (user, pass) = if args.len() == 2 { (&b"default"[..], args.get(1)) } else { (args.get(1), args.get(2)) };
+    let (user, pass) = if args.len() == 2 {
+        (&b"default"[..], args.get(1))
+    } else {
+        (args.get(1), args.get(2))
+    };
     if !check_password(ctx, user, pass) {
         return Err(err(WRONGPASS));
     }
@@ -96,7 +100,10 @@ pub fn hello(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             name = Some(args.get(j + 1));
             j += 2;
         } else {
-            return Err(err(format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(a))));
+            return Err(err(format!(
+                "Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(a)
+            )));
         }
     }
     if let Some((u, p)) = auth {
@@ -110,7 +117,9 @@ pub fn hello(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     }
     if let Some(n) = name {
         if !valid_name(n) {
-            return Err(err("Client names cannot contain spaces, newlines or special characters."));
+            return Err(err(
+                "Client names cannot contain spaces, newlines or special characters.",
+            ));
         }
         *ctx.sess.handle.name.lock() = n.to_vec();
     }
@@ -170,7 +179,9 @@ pub fn client_id(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
 pub fn client_setname(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let n = args.get(2);
     if !valid_name(n) {
-        return Err(err("Client names cannot contain spaces, newlines or special characters."));
+        return Err(err(
+            "Client names cannot contain spaces, newlines or special characters.",
+        ));
     }
     *ctx.sess.handle.name.lock() = n.to_vec();
     ctx.out.ok();
@@ -194,7 +205,10 @@ pub fn client_setinfo(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     } else if is(attr, "lib-ver") {
         &ctx.sess.handle.lib_ver
     } else {
-        return Err(err(format!("Unrecognized option '{}'", String::from_utf8_lossy(attr))));
+        return Err(err(format!(
+            "Unrecognized option '{}'",
+            String::from_utf8_lossy(attr)
+        )));
     };
     if !valid_name(val) {
         return Err(err(format!(
@@ -214,8 +228,14 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         let a = args.get(j);
         if is(a, "type") && j + 1 < args.len() {
             let t = args.get(j + 1);
-            if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|n| is(t, n)) {
-                return Err(err(format!("Unknown client type '{}'", String::from_utf8_lossy(t))));
+            if !["normal", "master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|n| is(t, n))
+            {
+                return Err(err(format!(
+                    "Unknown client type '{}'",
+                    String::from_utf8_lossy(t)
+                )));
             }
             // Every client of this server is a normal one.
             if !is(t, "normal") {
@@ -238,7 +258,10 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     }
     let clients: Vec<Arc<ClientHandle>> = ctx.shared.clients.lock().values().cloned().collect();
     let mut text = String::new();
-    for c in clients.iter().filter(|c| ids.as_ref().is_none_or(|ids| ids.contains(&c.id))) {
+    for c in clients
+        .iter()
+        .filter(|c| ids.as_ref().is_none_or(|ids| ids.contains(&c.id)))
+    {
         text.push_str(&c.describe());
         text.push('\n');
     }
@@ -288,12 +311,21 @@ pub fn client_kill(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             laddr = Some(v);
         } else if is(k, "user") {
             if v != b"default" {
-                return Err(err(format!("No such user '{}'", String::from_utf8_lossy(v))));
+                return Err(err(format!(
+                    "No such user '{}'",
+                    String::from_utf8_lossy(v)
+                )));
             }
             user = Some(v);
         } else if is(k, "type") {
-            if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|n| is(v, n)) {
-                return Err(err(format!("Unknown client type '{}'", String::from_utf8_lossy(v))));
+            if !["normal", "master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|n| is(v, n))
+            {
+                return Err(err(format!(
+                    "Unknown client type '{}'",
+                    String::from_utf8_lossy(v)
+                )));
             }
             typ = Some(v.to_ascii_lowercase());
         } else if is(k, "skipme") {
@@ -340,13 +372,19 @@ fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
 }
 
 pub fn client_no_evict(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    ctx.sess.handle.no_evict.store(on_off(args.get(2))?, Relaxed);
+    ctx.sess
+        .handle
+        .no_evict
+        .store(on_off(args.get(2))?, Relaxed);
     ctx.out.ok();
     Ok(())
 }
 
 pub fn client_no_touch(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    ctx.sess.handle.no_touch.store(on_off(args.get(2))?, Relaxed);
+    ctx.sess
+        .handle
+        .no_touch
+        .store(on_off(args.get(2))?, Relaxed);
     ctx.out.ok();
     Ok(())
 }
@@ -369,7 +407,8 @@ pub fn client_reply(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub fn client_pause(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let ms = crate::num::parse_i64(args.get(2)).ok_or_else(|| err("timeout is not an integer or out of range"))?;
+    let ms = crate::num::parse_i64(args.get(2))
+        .ok_or_else(|| err("timeout is not an integer or out of range"))?;
     if ms < 0 {
         return Err(err("timeout is negative"));
     }

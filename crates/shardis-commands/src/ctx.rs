@@ -163,8 +163,13 @@ thread_local! {
 
 impl Shared {
     pub fn new(config: Config, config_file: String) -> Arc<Shared> {
-        let run_id: String = (0..40).map(|_| fastrand::alphanumeric().to_ascii_lowercase()).collect();
-        let run_id = run_id.chars().map(|c| if c.is_ascii_hexdigit() { c } else { 'a' }).collect();
+        let run_id: String = (0..40)
+            .map(|_| fastrand::alphanumeric().to_ascii_lowercase())
+            .collect();
+        let run_id = run_id
+            .chars()
+            .map(|c| if c.is_ascii_hexdigit() { c } else { 'a' })
+            .collect();
         Arc::new(Shared {
             keyspace: Keyspace::new(config.databases),
             tcp_port: AtomicU32::new(config.port as u32),
@@ -180,7 +185,9 @@ impl Shared {
             paused: AtomicBool::new(false),
             last_save_unix: AtomicU64::new(now_ms() / 1000),
             shutdown_requested: AtomicBool::new(false),
-            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             config_file,
             allocated_bytes: OnceLock::new(),
         })
@@ -213,7 +220,13 @@ impl Shared {
 
     pub fn reset_stats(&self) {
         for s in self.thread_stats.lock().iter() {
-            for a in s.calls.iter().chain(s.usec.iter()).chain(s.failed.iter()).chain(s.rejected.iter()) {
+            for a in s
+                .calls
+                .iter()
+                .chain(s.usec.iter())
+                .chain(s.failed.iter())
+                .chain(s.rejected.iter())
+            {
                 a.store(0, Relaxed);
             }
             s.hits.store(0, Relaxed);
@@ -290,7 +303,14 @@ pub struct Session {
 impl Session {
     pub fn new(handle: Arc<ClientHandle>, needs_auth: bool) -> Session {
         handle.authenticated.store(!needs_auth, Relaxed);
-        Session { db: 0, resp3: false, authenticated: !needs_auth, reply_mode: ReplyMode::On, handle, action: None }
+        Session {
+            db: 0,
+            resp3: false,
+            authenticated: !needs_auth,
+            reply_mode: ReplyMode::On,
+            handle,
+            action: None,
+        }
     }
 
     pub fn id(&self) -> u64 {
@@ -312,7 +332,8 @@ impl Ctx<'_> {
     }
 
     pub fn hit(&self, hit: bool) {
-        self.shared.stats(|s| if hit { &s.hits } else { &s.misses }.fetch_add(1, Relaxed));
+        self.shared
+            .stats(|s| if hit { &s.hits } else { &s.misses }.fetch_add(1, Relaxed));
     }
 
     pub fn dirty(&self, n: u64) {

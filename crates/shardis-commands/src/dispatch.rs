@@ -27,25 +27,41 @@ fn unknown_command(args: &Args<'_>) -> String {
         let a: String = a.chars().take(room).collect();
         list.push_str(&format!("'{a}' "));
     }
-    let name: String = String::from_utf8_lossy(args.get(0)).chars().take(128).collect();
+    let name: String = String::from_utf8_lossy(args.get(0))
+        .chars()
+        .take(128)
+        .collect();
     format!("unknown command '{name}', with args beginning with: {list}")
 }
 
 /// Resolves a call to its (sub)command spec or the error Redis gives.
 pub fn resolve(args: &Args<'_>) -> Result<&'static CommandSpec, String> {
     let idx = index();
-    let Some(cmd) = idx.lookup(args.get(0)) else { return Err(unknown_command(args)) };
+    let Some(cmd) = idx.lookup(args.get(0)) else {
+        return Err(unknown_command(args));
+    };
     if cmd.subcommands.is_empty() || args.len() == 1 {
         return Ok(cmd);
     }
     idx.lookup_sub(cmd, args.get(1)).ok_or_else(|| {
-        let sub: String = String::from_utf8_lossy(args.get(1)).chars().take(128).collect();
-        format!("unknown subcommand '{sub}'. Try {} HELP.", cmd.name.to_ascii_uppercase())
+        let sub: String = String::from_utf8_lossy(args.get(1))
+            .chars()
+            .take(128)
+            .collect();
+        format!(
+            "unknown subcommand '{sub}'. Try {} HELP.",
+            cmd.name.to_ascii_uppercase()
+        )
     })
 }
 
 /// Executes one command and appends its reply (unless CLIENT REPLY suppresses it).
-pub fn execute(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWriter) -> Outcome {
+pub fn execute(
+    shared: &Shared,
+    sess: &mut Session,
+    args: Args<'_>,
+    out: &mut ReplyWriter,
+) -> Outcome {
     let mark = out.out.len();
     let suppress = match sess.reply_mode {
         ReplyMode::On => false,
@@ -93,7 +109,9 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
         out.error("-NOAUTH Authentication required.");
         return Outcome::Done;
     }
-    if let Some(wait) = shared.pause_remaining(spec.has_flag("write") || spec.has_flag("may_replicate")) {
+    if let Some(wait) =
+        shared.pause_remaining(spec.has_flag("write") || spec.has_flag("may_replicate"))
+    {
         return Outcome::Paused(wait);
     }
     let handler = spec.handler.expect("checked above");
@@ -101,7 +119,12 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
     sess.handle.last_cmd.store(id as u32 + 1, Relaxed);
     let start = Instant::now();
     let result = {
-        let mut ctx = Ctx { shared, sess, out, spec };
+        let mut ctx = Ctx {
+            shared,
+            sess,
+            out,
+            spec,
+        };
         handler(&mut ctx, args)
     };
     let usec = start.elapsed().as_micros() as u64;

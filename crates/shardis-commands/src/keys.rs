@@ -33,7 +33,16 @@ fn count_existing(ctx: &mut Ctx<'_>, args: Args<'_>, touch: bool) -> CmdResult {
     let db = ctx.db();
     let keys = args.tail(1);
     let mut l = ctx.shared.keyspace.lock_keys(keys.iter().map(|k| (db, k)));
-    let n = keys.iter().filter(|k| if touch { l.get(db, k).is_some() } else { l.exists(db, k) }).count();
+    let n = keys
+        .iter()
+        .filter(|k| {
+            if touch {
+                l.get(db, k).is_some()
+            } else {
+                l.exists(db, k)
+            }
+        })
+        .count();
     drop(l);
     ctx.out.int(n as i64);
     Ok(())
@@ -49,7 +58,12 @@ pub fn touch(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 pub fn type_(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db(), args.get(1));
-    let t = ctx.shared.keyspace.lock_key(db, key).peek(db, key).map_or("none", |e| e.value.type_name());
+    let t = ctx
+        .shared
+        .keyspace
+        .lock_key(db, key)
+        .peek(db, key)
+        .map_or("none", |e| e.value.type_name());
     ctx.out.simple(t);
     Ok(())
 }
@@ -98,7 +112,10 @@ pub fn renamenx(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 pub fn keys(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let pattern = args.get(1);
     let all = pattern == b"*";
-    let keys = ctx.shared.keyspace.keys(ctx.db(), |e| all || glob_match(pattern, e.key(), false));
+    let keys = ctx
+        .shared
+        .keyspace
+        .keys(ctx.db(), |e| all || glob_match(pattern, e.key(), false));
     ctx.out.array(keys.len());
     for k in keys {
         ctx.out.bulk(&k);
@@ -108,7 +125,10 @@ pub fn keys(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 /// Parses a SCAN cursor like Redis (an unsigned decimal), with its error text.
 pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    std::str::from_utf8(arg).ok().and_then(|s| s.parse::<u64>().ok()).ok_or_else(|| err("invalid cursor"))
+    std::str::from_utf8(arg)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| err("invalid cursor"))
 }
 
 pub fn scan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
@@ -133,10 +153,13 @@ pub fn scan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         j += 2;
     }
     let pattern = pattern.filter(|p| *p != b"*");
-    let page = ctx.shared.keyspace.scan(ctx.db(), cursor, count as usize, |e| {
-        pattern.is_none_or(|p| glob_match(p, e.key(), false))
-            && typ.as_deref().is_none_or(|t| t == e.value.type_name())
-    });
+    let page = ctx
+        .shared
+        .keyspace
+        .scan(ctx.db(), cursor, count as usize, |e| {
+            pattern.is_none_or(|p| glob_match(p, e.key(), false))
+                && typ.as_deref().is_none_or(|t| t == e.value.type_name())
+        });
     ctx.out.array(2);
     ctx.out.bulk(page.cursor.to_string().as_bytes());
     ctx.out.array(page.keys.len());
@@ -174,11 +197,16 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: Args<'_>, unit: Unit, relative: bool)
         } else if is(a, "lt") {
             lt = true;
         } else {
-            return Err(err(format!("Unsupported option {}", String::from_utf8_lossy(a))));
+            return Err(err(format!(
+                "Unsupported option {}",
+                String::from_utf8_lossy(a)
+            )));
         }
     }
     if nx && (xx || gt || lt) {
-        return Err(err("NX and XX, GT or LT options at the same time are not compatible"));
+        return Err(err(
+            "NX and XX, GT or LT options at the same time are not compatible",
+        ));
     }
     if gt && lt {
         return Err(err("GT and LT options at the same time are not compatible"));
@@ -249,7 +277,11 @@ fn ttl_generic(ctx: &mut Ctx<'_>, args: Args<'_>, millis: bool, absolute: bool) 
         Some(e) => match e.expire_at() {
             None => -1,
             Some(t) => {
-                let v = if absolute { t as i64 } else { (t as i64 - now).max(0) };
+                let v = if absolute {
+                    t as i64
+                } else {
+                    (t as i64 - now).max(0)
+                };
                 if millis {
                     v
                 } else {
@@ -319,7 +351,7 @@ pub fn copy_(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let (value, exp): (Value, Option<u64>) = (e.value.clone(), e.expire_at());
+    let (value, exp): (Value, Option<u64>) = (e.value.duplicate(), e.expire_at());
     if !replace && l.exists(dst_db, dst) {
         drop(l);
         ctx.out.int(0);
@@ -354,7 +386,11 @@ pub fn move_(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 /// Runs `f` on the entry of OBJECT's key, or replies nil when there is none.
-fn object_entry(ctx: &mut Ctx<'_>, args: Args<'_>, f: impl FnOnce(&Entry, u64) -> Result<i64, CmdError>) -> CmdResult {
+fn object_entry(
+    ctx: &mut Ctx<'_>,
+    args: Args<'_>,
+    f: impl FnOnce(&Entry, u64) -> Result<i64, CmdError>,
+) -> CmdResult {
     let (db, key) = (ctx.db(), args.get(2));
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     let now = l.now;
@@ -369,7 +405,12 @@ fn object_entry(ctx: &mut Ctx<'_>, args: Args<'_>, f: impl FnOnce(&Entry, u64) -
 
 pub fn object_encoding(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db(), args.get(2));
-    let enc = ctx.shared.keyspace.lock_key(db, key).peek(db, key).map(|e| e.value.encoding());
+    let enc = ctx
+        .shared
+        .keyspace
+        .lock_key(db, key)
+        .peek(db, key)
+        .map(|e| e.value.encoding());
     match enc {
         Some(e) => ctx.out.bulk(e.as_bytes()),
         None => ctx.out.null(),
@@ -378,13 +419,7 @@ pub fn object_encoding(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub fn object_refcount(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    object_entry(ctx, args, |e, _| {
-        // Redis shares the integers 0..9999 between keys and reports them as immortal.
-        let Value::Str(s) = &e.value;
-        let shared_int =
-            e.value.encoding() == "int" && crate::num::parse_i64(s).is_some_and(|n| (0..10000).contains(&n));
-        Ok(if shared_int { i32::MAX as i64 } else { 1 })
-    })
+    object_entry(ctx, args, |e, _| Ok(e.value.refcount()))
 }
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {
@@ -395,7 +430,9 @@ pub fn object_idletime(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     if lfu_policy(ctx) {
         return Err(err("An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    object_entry(ctx, args, |e, now| Ok((now / 1000).saturating_sub(e.lru as u64) as i64))
+    object_entry(ctx, args, |e, now| {
+        Ok((now / 1000).saturating_sub(e.lru as u64) as i64)
+    })
 }
 
 pub fn object_freq(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {

@@ -116,3 +116,62 @@ pub fn matches(r: &LcsResult, min_len: usize) -> Vec<Match> {
         .copied()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(a: (usize, usize), b: (usize, usize), len: usize) -> Match {
+        Match { a, b, len }
+    }
+
+    #[test]
+    fn documented_example_matches_redis() {
+        // `SET key1 ohmytext; SET key2 mynewtext` then LCS on redis-server 7.0.15.
+        let r = lcs(b"ohmytext", b"mynewtext");
+        assert_eq!(r.string, b"mytext");
+        assert_eq!(r.len, 6);
+        let all = [m((4, 7), (5, 8), 4), m((2, 3), (0, 1), 2)];
+        assert_eq!(matches(&r, 0), all);
+        assert_eq!(matches(&r, 4), all[..1]);
+        assert_eq!(matches(&r, 5), []);
+    }
+
+    #[test]
+    fn traceback_order_matches_redis() {
+        // Expected values from `LCS a b` and `LCS a b IDX WITHMATCHLEN` on redis-server 7.0.15.
+        let r = lcs(b"aaaaaaaa", b"aaaaaaaaaaaaaaa");
+        assert_eq!(r.string, b"aaaaaaaa");
+        assert_eq!(r.ranges, [m((0, 7), (7, 14), 8)]);
+        let r = lcs(b"", b"aaaaabbacccaacabbabbaababbc");
+        assert_eq!((r.len, r.string.len(), r.ranges.len()), (0, 0, 0));
+        let r = lcs(b"x", b"");
+        assert_eq!((r.len, r.ranges.len()), (0, 0));
+        let r = lcs(b"abcabc", b"cbacba");
+        assert_eq!(r.string, b"cbc");
+        assert_eq!(r.len, 3);
+        assert_eq!(
+            r.ranges,
+            [
+                m((5, 5), (3, 3), 1),
+                m((4, 4), (1, 1), 1),
+                m((2, 2), (0, 0), 1)
+            ]
+        );
+        let r = lcs(b"GATTACA", b"TACGATTA");
+        assert_eq!(r.string, b"GATTA");
+        assert_eq!(r.ranges, [m((6, 6), (7, 7), 1), m((0, 3), (3, 6), 4)]);
+    }
+
+    #[test]
+    fn table_size_matches_redis_limit() {
+        // With proto-max-bulk-len 1mb, redis-server 7.0.15 refuses two 600-byte strings and
+        // accepts two of 510 bytes.
+        let limit = 1024 * 1024;
+        assert!(table_bytes(600, 600).unwrap() > limit);
+        assert!(table_bytes(510, 510).unwrap() <= limit);
+        assert_eq!(table_bytes(0, 0), Some(4));
+        assert_eq!(table_bytes(usize::MAX, 1), None);
+        assert_eq!(table_bytes(1 << 32, 1 << 32), None);
+    }
+}

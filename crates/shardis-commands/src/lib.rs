@@ -1,8 +1,8 @@
 //! Command layer: the declarative command table, argument parsing and one handler file per
 //! command family. It must not depend on sockets or an async runtime.
 
-pub mod bits;
 pub mod bitmap;
+pub mod bits;
 pub mod config;
 pub mod connection;
 pub mod ctx;

@@ -350,6 +350,9 @@ fn dec_to_rounded(int: &[u8], frac: &[u8], exp: i64, fmt: &Format) -> Rounded {
     }
 }
 
+/// Hex literals are rounded exactly. Known divergence: glibc's `strtold` drops a sticky bit
+/// in one deep-subnormal tie (`0x1.0000000000000001p-16446` is refused there as an
+/// underflow to zero, while the exact rounding here gives the smallest subnormal).
 fn hex_to_rounded(int: &[u8], frac: &[u8], exp: i64, fmt: &Format) -> Rounded {
     let digits: Vec<u8> = int.iter().chain(frac).copied().collect();
     let lead_zeros = digits.iter().take_while(|&&c| c == b'0').count();
@@ -590,87 +593,11 @@ pub fn incr_long_double(value: LongDouble, incr: LongDouble) -> Option<String> {
 }
 
 #[cfg(test)]
-mod oracle_tmp {
-    use super::*;
-
-    fn raw(v: &LongDouble) -> String {
-        let (m, biased): (u64, u32) = match v.class {
-            Class::Zero => (0, 0),
-            Class::Inf => (1 << 63, 0x7fff),
-            Class::Nan => (0xc000_0000_0000_0000, 0x7fff),
-            Class::Finite => {
-                if v.mant >> 63 == 1 {
-                    (v.mant, (v.exp + 63 + 16383) as u32)
-                } else {
-                    (v.mant, 0)
-                }
-            }
-        };
-        format!("{:016x} {:04x}", m, biased | (u32::from(v.neg) << 15))
-    }
-
-    #[test]
-    #[ignore]
-    fn ld_oracle() {
-        let data = std::fs::read_to_string("/tmp/sh/ld_cases.tsv").unwrap();
-        let mut bad = 0;
-        for line in data.lines() {
-            let (input, want) = line.split_once('\t').unwrap();
-            let got = if let Some((a, b)) = input.split_once('|') {
-                match (parse_long_double(a.as_bytes()), parse_long_double(b.as_bytes())) {
-                    (Some(a), Some(b)) => {
-                        let s = add(&a, &b);
-                        if s.is_finite() {
-                            format!("{} {}", format_human(&s), raw(&s))
-                        } else {
-                            "NANINF".to_string()
-                        }
-                    }
-                    _ => "ERR".to_string(),
-                }
-            } else {
-                match parse_long_double(input.as_bytes()) {
-                    Some(v) => format!("{} {}", format_human(&v), raw(&v)),
-                    None => "ERR".to_string(),
-                }
-            };
-            if got != want {
-                bad += 1;
-                if bad < 20 {
-                    eprintln!("MISMATCH {input:?}\n  want {want}\n  got  {got}");
-                }
-            }
-        }
-        assert_eq!(bad, 0);
-    }
-
-    #[test]
-    #[ignore]
-    fn f64_oracle() {
-        let data = std::fs::read_to_string("/tmp/sh/f64_cases.tsv").unwrap();
-        let mut bad = 0;
-        for line in data.lines() {
-            let (input, want) = line.split_once('\t').unwrap();
-            let got = match parse_f64(input.as_bytes()) {
-                Some(v) => format!("{:016x}", v.to_bits()),
-                None => "ERR".to_string(),
-            };
-            if got != want {
-                bad += 1;
-                if bad < 20 {
-                    eprintln!("MISMATCH {input:?}\n  want {want}\n  got  {got}");
-                }
-            }
-        }
-        assert_eq!(bad, 0);
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
 
-    const INCR_1E400: &str = "1000000000000000000028188068394758651458645343362905203862591069353968\
+    const INCR_1E400: &str =
+        "1000000000000000000028188068394758651458645343362905203862591069353968\
         5534008629862039363994848324160522094053927317616200295822777259255734023828976593340661\
         0177974474345461739178624481166749717237789438243915933380474706750262466844013592375136\
         0383034373548550524495596497902182503828009106841494740245689865304095101751265809261582\
@@ -715,20 +642,22 @@ mod tests {
 
     #[test]
     fn parse_f64_matches_string2d() {
+        // ZSCORE prints this one as 4.9406564584124654e-324.
+        const DENORM_MIN: f64 = f64::from_bits(1);
         // Expected values: `ZADD z <v> m` then `ZSCORE z m` on redis-server 7.0.15.
         let ok: &[(&str, f64)] = &[
             ("0x10", 16.0),
-            ("4e-324", 4.940_656_458_412_465_4e-324),
-            ("3e-324", 4.940_656_458_412_465_4e-324),
+            ("4e-324", DENORM_MIN),
+            ("3e-324", DENORM_MIN),
             ("1.e5", 100_000.0),
             ("inf", f64::INFINITY),
             ("-inf", f64::NEG_INFINITY),
             ("+INFINITY", f64::INFINITY),
             ("1.7976931348623158e308", f64::MAX),
             ("+.5", 0.5),
-            ("0x1p-1074", 4.940_656_458_412_465_4e-324),
-            ("0x1.8p-1075", 4.940_656_458_412_465_4e-324),
-            ("1.5e-310", 1.500_000_000_000_020_1e-310),
+            ("0x1p-1074", DENORM_MIN),
+            ("0x1.8p-1075", DENORM_MIN),
+            ("1.5e-310", 1.5e-310),
             ("0.1", 0.1),
         ];
         for &(s, want) in ok {
@@ -767,7 +696,11 @@ mod tests {
             ("0", "1e-20", "0"),
             ("0", "-1e-20", "0"),
             ("-0", "-0", "0"),
-            ("0.3333333333333333333", "0.3333333333333333333", "0.66666666666666667"),
+            (
+                "0.3333333333333333333",
+                "0.3333333333333333333",
+                "0.66666666666666667",
+            ),
             ("1", "-0.9", "0.1"),
             ("1.5", "-1.5", "0"),
             ("17179869184", "0.5", "17179869184.5"),
@@ -777,7 +710,11 @@ mod tests {
             ("123456789012345678", "1", "123456789012345679"),
             ("18446744073709551615", "1", "18446744073709551616"),
             ("1e4932", "-1e4932", "0"),
-            ("0", "1.23456789012345678901234567890", "1.23456789012345679"),
+            (
+                "0",
+                "1.23456789012345678901234567890",
+                "1.23456789012345679",
+            ),
             ("0", "-123.456", "-123.456"),
             ("9007199254740993", "0", "9007199254740993"),
             ("0", "1e-4940", "0"),
@@ -801,7 +738,11 @@ mod tests {
             ),
         ];
         for &(stored, incr, want) in cases {
-            assert_eq!(incrbyfloat(stored, incr).as_deref(), Ok(want), "{stored} + {incr}");
+            assert_eq!(
+                incrbyfloat(stored, incr).as_deref(),
+                Ok(want),
+                "{stored} + {incr}"
+            );
         }
     }
 
@@ -832,7 +773,11 @@ mod tests {
             ("0", &too_long, invalid),
         ];
         for &(stored, incr, want) in cases {
-            assert_eq!(incrbyfloat(stored, incr), Err(want), "{stored:?} + {incr:?}");
+            assert_eq!(
+                incrbyfloat(stored, incr),
+                Err(want),
+                "{stored:?} + {incr:?}"
+            );
         }
         assert_eq!(long_ok.len(), MAX_LONG_DOUBLE_CHARS - 1);
         assert_eq!(incrbyfloat("0", &long_ok).as_deref(), Ok("1"));
@@ -846,7 +791,9 @@ mod tests {
         assert!(parse_long_double(b"nan(123)").is_none());
         assert!(parse_long_double(b"0x").is_none());
         assert!(parse_long_double(b"0x1p").is_none());
-        assert!(parse_long_double(b"0e99999999999999999999").unwrap().is_finite());
+        assert!(parse_long_double(b"0e99999999999999999999")
+            .unwrap()
+            .is_finite());
         assert!(parse_long_double(b"1e99999999999999999999").is_none());
         // Largest finite long double is accepted, anything rounding beyond it is not.
         let max = b"1.18973149535723176502e4932";

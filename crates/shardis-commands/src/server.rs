@@ -18,7 +18,9 @@ use std::time::Duration;
 /// Redis's help reply: a title line, the entries, and the closing HELP entry.
 pub fn help(ctx: &mut Ctx<'_>, cmd: &str, lines: &[&str]) {
     ctx.out.array(lines.len() + 3);
-    ctx.out.simple(&format!("{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    ctx.out.simple(&format!(
+        "{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ));
     for l in lines {
         ctx.out.simple(l);
     }
@@ -88,7 +90,12 @@ fn command_docs_one(ctx: &mut Ctx<'_>, c: &CommandSpec) {
     o.bulk(c.name.as_bytes());
     let n = 4 + !c.subcommands.is_empty() as usize;
     o.map(n);
-    for (k, v) in [("summary", c.summary), ("since", c.since), ("group", c.group), ("complexity", c.complexity)] {
+    for (k, v) in [
+        ("summary", c.summary),
+        ("since", c.since),
+        ("group", c.group),
+        ("complexity", c.complexity),
+    ] {
         o.bulk(k.as_bytes());
         o.bulk(v.as_bytes());
     }
@@ -209,7 +216,11 @@ fn human_bytes(n: u64) -> String {
 fn proc_stats() -> (u64, f64, f64) {
     let rss = std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
         .map_or(0, |pages| pages * 4096);
     let (user, sys) = std::fs::read_to_string("/proc/self/stat")
         .ok()
@@ -217,16 +228,36 @@ fn proc_stats() -> (u64, f64, f64) {
             // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
             let rest = s.rsplit_once(')')?.1;
             let f: Vec<&str> = rest.split_whitespace().collect();
-            Some((f.get(11)?.parse::<f64>().ok()? / 100.0, f.get(12)?.parse::<f64>().ok()? / 100.0))
+            Some((
+                f.get(11)?.parse::<f64>().ok()? / 100.0,
+                f.get(12)?.parse::<f64>().ok()? / 100.0,
+            ))
         })
         .unwrap_or((0.0, 0.0));
     (rss, user, sys)
 }
 
-const DEFAULT_SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"];
-const ALL_SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "commandstats", "keyspace"];
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "keyspace",
+];
+const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "commandstats",
+    "keyspace",
+];
 
 /// Builds the INFO text for the requested sections.
 pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
@@ -241,7 +272,11 @@ pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
                 s => v.extend(ALL_SECTIONS.iter().filter(|x| **x == s)),
             }
         }
-        ALL_SECTIONS.iter().copied().filter(|s| v.contains(s)).collect()
+        ALL_SECTIONS
+            .iter()
+            .copied()
+            .filter(|s| v.contains(s))
+            .collect()
     };
     let sh = ctx.shared;
     let cfg = sh.config.read().clone();
@@ -267,7 +302,11 @@ pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
                 let used = sh.allocated_bytes.get().map_or(rss, |f| f());
                 let total = std::fs::read_to_string("/proc/meminfo")
                     .ok()
-                    .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+                    .and_then(|m| {
+                        m.lines()
+                            .next()
+                            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                    })
                     .map_or(0, |kb| kb * 1024);
                 let _ = write!(
                     t,
@@ -300,7 +339,11 @@ pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
             "stats" => {
                 let calls = sh.total(|s| s.calls.iter().map(|a| a.load(Relaxed)).sum());
                 let errors = sh.total(|s| {
-                    s.failed.iter().chain(s.rejected.iter()).map(|a| a.load(Relaxed)).sum()
+                    s.failed
+                        .iter()
+                        .chain(s.rejected.iter())
+                        .map(|a| a.load(Relaxed))
+                        .sum()
                 });
                 let _ = write!(
                     t,
@@ -343,7 +386,11 @@ pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
                         continue;
                     }
                     let usec = sh.total(|s| s.usec[i].load(Relaxed));
-                    let per = if calls > 0 { usec as f64 / calls as f64 } else { 0.0 };
+                    let per = if calls > 0 {
+                        usec as f64 / calls as f64
+                    } else {
+                        0.0
+                    };
                     let _ = write!(
                         t,
                         "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
@@ -393,7 +440,11 @@ fn server_section(ctx: &Ctx<'_>, cfg: &Config, t: &mut String) {
 }
 
 pub fn info(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let wanted: Vec<String> = args.tail(1).iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+    let wanted: Vec<String> = args
+        .tail(1)
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
     let text = info_text(ctx, &wanted);
     ctx.out.verbatim(text.as_bytes());
     Ok(())
@@ -515,7 +566,9 @@ pub fn swapdb(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub fn time(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     ctx.out.array(2);
     ctx.out.bulk(d.as_secs().to_string().as_bytes());
     ctx.out.bulk(d.subsec_micros().to_string().as_bytes());

@@ -51,9 +51,16 @@ impl CommandSpec {
         if self.first_key <= 0 {
             return Vec::new();
         }
-        let last = if self.last_key < 0 { argc as i32 + self.last_key } else { self.last_key };
+        let last = if self.last_key < 0 {
+            argc as i32 + self.last_key
+        } else {
+            self.last_key
+        };
         let step = self.step.max(1) as usize;
-        (self.first_key as usize..=last.max(0) as usize).step_by(step).filter(|&i| i < argc).collect()
+        (self.first_key as usize..=last.max(0) as usize)
+            .step_by(step)
+            .filter(|&i| i < argc)
+            .collect()
     }
 }
 
@@ -91,11 +98,18 @@ impl Index {
             *d = s.to_ascii_lowercase();
         }
         let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
-        self.by_name.get(lower).map(|&i| self.all[i]).filter(|c| !c.name.contains('|'))
+        self.by_name
+            .get(lower)
+            .map(|&i| self.all[i])
+            .filter(|c| !c.name.contains('|'))
     }
 
     /// Finds `parent|sub` for a container command.
-    pub fn lookup_sub(&self, parent: &'static CommandSpec, sub: &[u8]) -> Option<&'static CommandSpec> {
+    pub fn lookup_sub(
+        &self,
+        parent: &'static CommandSpec,
+        sub: &[u8],
+    ) -> Option<&'static CommandSpec> {
         parent.subcommands.iter().find(|c| {
             let short = &c.name[parent.name.len() + 1..];
             short.as_bytes().eq_ignore_ascii_case(sub)

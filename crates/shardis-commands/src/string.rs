@@ -6,7 +6,7 @@ use crate::lcs;
 use crate::num::{self, parse_i64};
 use crate::util::{get_str, int, is, str_value};
 use bytes::{Bytes, BytesMut};
-use shardis_keyspace::Value;
+use shardis_keyspace::{StrVal, Value};
 use shardis_protocol::Args;
 
 /// An expiry given as an option: relative or absolute, in seconds or milliseconds.
@@ -19,7 +19,12 @@ pub enum ExpireUnit {
 }
 
 /// Turns an expiry option into absolute Unix ms, with Redis's range checks.
-pub fn expire_at(unit: ExpireUnit, arg: &[u8], now: u64, cmd: &'static str) -> Result<u64, CmdError> {
+pub fn expire_at(
+    unit: ExpireUnit,
+    arg: &[u8],
+    now: u64,
+    cmd: &'static str,
+) -> Result<u64, CmdError> {
     let v = int(arg)?;
     let seconds = matches!(unit, ExpireUnit::Ex | ExpireUnit::ExAt);
     if v <= 0 || (seconds && v > i64::MAX / 1000) {
@@ -27,7 +32,9 @@ pub fn expire_at(unit: ExpireUnit, arg: &[u8], now: u64, cmd: &'static str) -> R
     }
     let mut ms = if seconds { v * 1000 } else { v };
     if matches!(unit, ExpireUnit::Ex | ExpireUnit::Px) {
-        ms = ms.checked_add(now as i64).ok_or(CmdError::InvalidExpire(cmd))?;
+        ms = ms
+            .checked_add(now as i64)
+            .ok_or(CmdError::InvalidExpire(cmd))?;
     }
     Ok(ms as u64)
 }
@@ -88,7 +95,11 @@ fn parse_set_opts<'a>(args: &Args<'a>, from: usize) -> Result<SetOpts<'a>, CmdEr
 
 pub fn get(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let key = args.get(1);
-    let v = get_str(&mut ctx.shared.keyspace.lock_key(ctx.db(), key), ctx.db(), key)?;
+    let v = get_str(
+        &mut ctx.shared.keyspace.lock_key(ctx.db(), key),
+        ctx.db(),
+        key,
+    )?;
     ctx.hit(v.is_some());
     match v {
         Some(v) => ctx.out.bulk(&v),
@@ -112,8 +123,16 @@ fn set_generic(
         Some((unit, v)) => Some(expire_at(unit, v, l.now, cmd)?),
         None => None,
     };
-    let old = if o.get { get_str(&mut l, db, key)? } else { None };
-    let found = if o.get { old.is_some() } else { l.exists(db, key) };
+    let old = if o.get {
+        get_str(&mut l, db, key)?
+    } else {
+        None
+    };
+    let found = if o.get {
+        old.is_some()
+    } else {
+        l.exists(db, key)
+    };
     if (o.nx && found) || (o.xx && !found) {
         return Ok((false, old));
     }
@@ -144,28 +163,40 @@ pub fn set(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub fn setnx(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let o = SetOpts { nx: true, ..Default::default() };
+    let o = SetOpts {
+        nx: true,
+        ..Default::default()
+    };
     let (stored, _) = set_generic(ctx, args.get(1), args.get(2), &o, "setnx")?;
     ctx.out.int(stored as i64);
     Ok(())
 }
 
 pub fn setex(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let o = SetOpts { expire: Some((ExpireUnit::Ex, args.get(2))), ..Default::default() };
+    let o = SetOpts {
+        expire: Some((ExpireUnit::Ex, args.get(2))),
+        ..Default::default()
+    };
     set_generic(ctx, args.get(1), args.get(3), &o, "setex")?;
     ctx.out.ok();
     Ok(())
 }
 
 pub fn psetex(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let o = SetOpts { expire: Some((ExpireUnit::Px, args.get(2))), ..Default::default() };
+    let o = SetOpts {
+        expire: Some((ExpireUnit::Px, args.get(2))),
+        ..Default::default()
+    };
     set_generic(ctx, args.get(1), args.get(3), &o, "psetex")?;
     ctx.out.ok();
     Ok(())
 }
 
 pub fn getset(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let o = SetOpts { get: true, ..Default::default() };
+    let o = SetOpts {
+        get: true,
+        ..Default::default()
+    };
     let (_, old) = set_generic(ctx, args.get(1), args.get(2), &o, "getset")?;
     match old {
         Some(v) => ctx.out.bulk(&v),
@@ -182,7 +213,7 @@ pub fn mget(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         .iter()
         .map(|k| match l.get(db, k) {
             Some(e) => match &e.value {
-                Value::Str(s) => Some(s.clone()),
+                Value::Str(s) => Some(s.bytes().clone()),
             },
             None => None,
         })
@@ -205,7 +236,10 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: Args<'_>, nx: bool) -> Result<bool, Cmd
     }
     let db = ctx.db();
     let pairs = args.tail(1);
-    let mut l = ctx.shared.keyspace.lock_keys(pairs.iter().step_by(2).map(|k| (db, k)));
+    let mut l = ctx
+        .shared
+        .keyspace
+        .lock_keys(pairs.iter().step_by(2).map(|k| (db, k)));
     if nx && pairs.iter().step_by(2).any(|k| l.exists(db, k)) {
         return Ok(false);
     }
@@ -270,11 +304,12 @@ pub fn getex(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         j += 1;
     }
     let mut l = ctx.shared.keyspace.lock_key(db, key);
-    let at = match expire {
-        Some((unit, v)) => Some(expire_at(unit, v, l.now, "getex")?),
-        None => None,
-    };
     let v = get_str(&mut l, db, key)?;
+    // Redis validates the expiry only once it knows the key exists.
+    let at = match (expire, &v) {
+        (Some((unit, arg)), Some(_)) => Some(expire_at(unit, arg, l.now, "getex")?),
+        _ => None,
+    };
     let mut removed = None;
     if v.is_some() {
         match at {
@@ -323,7 +358,7 @@ pub fn append(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             let mut b = BytesMut::with_capacity(s.len() + tail.len());
             b.extend_from_slice(s);
             b.extend_from_slice(tail);
-            *s = b.freeze();
+            *s = StrVal::raw(b.freeze());
             s.len()
         }
     };
@@ -346,14 +381,14 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     let n = match l.get(db, key) {
         None => {
-            l.set(db, key, Value::Str(Bytes::copy_from_slice(itoa::Buffer::new().format(by).as_bytes())), None, false);
+            l.set(db, key, Value::Str(StrVal::from_int(by)), None, false);
             by
         }
         Some(e) => {
             let Value::Str(s) = &mut e.value;
             let cur = parse_i64(s).ok_or(CmdError::NotInteger)?;
             let n = cur.checked_add(by).ok_or(CmdError::Overflow)?;
-            *s = Bytes::copy_from_slice(itoa::Buffer::new().format(n).as_bytes());
+            *s = StrVal::from_int(n);
             n
         }
     };
@@ -397,7 +432,13 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         return Err(err("increment would produce NaN or Infinity"));
     }
     let text = num::format_human(&sum);
-    l.set(db, key, str_value(text.as_bytes()), None, true);
+    l.set(
+        db,
+        key,
+        Value::Str(StrVal::text(Bytes::copy_from_slice(text.as_bytes()))),
+        None,
+        true,
+    );
     drop(l);
     ctx.dirty(1);
     ctx.out.bulk(text.as_bytes());
@@ -454,7 +495,13 @@ pub fn setrange(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             let mut v = vec![0u8; offset as usize + data.len()];
             v[offset as usize..].copy_from_slice(data);
             let n = v.len();
-            l.set(db, key, Value::Str(Bytes::from(v)), None, false);
+            l.set(
+                db,
+                key,
+                Value::Str(StrVal::raw(Bytes::from(v))),
+                None,
+                false,
+            );
             n
         }
         Some(e) => {
@@ -470,7 +517,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
                 v.resize(end, 0);
             }
             v[offset as usize..end].copy_from_slice(data);
-            *s = Bytes::from(v);
+            *s = StrVal::raw(Bytes::from(v));
             s.len()
         }
     };
@@ -508,12 +555,16 @@ pub fn lcs(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         j += 1;
     }
     if get_idx && get_len {
-        return Err(err("If you want both the length and indexes, please just use IDX."));
+        return Err(err(
+            "If you want both the length and indexes, please just use IDX.",
+        ));
     }
     let too_big = lcs::table_bytes(a.len(), b.len())
         .is_none_or(|n| n > ctx.shared.config.read().proto_max_bulk_len);
     if too_big {
-        return Err(err("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
+        return Err(err(
+            "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        ));
     }
     let r = lcs::lcs(&a, &b);
     if get_idx {

@@ -3,7 +3,7 @@
 use crate::error::CmdError;
 use crate::num::parse_i64;
 use bytes::Bytes;
-use shardis_keyspace::{Locked, Value};
+use shardis_keyspace::{Locked, StrVal, Value};
 
 /// Parses an integer argument with Redis's error text.
 pub fn int(arg: &[u8]) -> Result<i64, CmdError> {
@@ -20,14 +20,14 @@ pub fn is(arg: &[u8], name: &str) -> bool {
 pub fn get_str(l: &mut Locked<'_>, db: usize, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
     match l.get(db, key).map(|e| &e.value) {
         None => Ok(None),
-        Some(Value::Str(s)) => Ok(Some(s.clone())),
+        Some(Value::Str(s)) => Ok(Some(s.bytes().clone())),
     }
 }
 
 /// A string value copied out of the request buffer, so stored data never pins a read buffer.
 #[inline]
 pub fn str_value(data: &[u8]) -> Value {
-    Value::Str(Bytes::copy_from_slice(data))
+    Value::Str(StrVal::encoded(Bytes::copy_from_slice(data)))
 }
 
 /// Parses a database index argument (SELECT, MOVE, COPY DB, SWAPDB).

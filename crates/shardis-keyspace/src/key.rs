@@ -16,7 +16,10 @@ impl Key {
         if k.len() <= INLINE {
             let mut buf = [0u8; INLINE];
             buf[..k.len()].copy_from_slice(k);
-            Key::Inline { len: k.len() as u8, buf }
+            Key::Inline {
+                len: k.len() as u8,
+                buf,
+            }
         } else {
             Key::Heap(k.into())
         }
@@ -44,7 +47,10 @@ mod tests {
     #[test]
     fn inline_and_heap() {
         assert_eq!(std::mem::size_of::<Key>(), 24);
-        assert_eq!(Key::new(b"key:000000000042").as_bytes(), b"key:000000000042");
+        assert_eq!(
+            Key::new(b"key:000000000042").as_bytes(),
+            b"key:000000000042"
+        );
         let long = vec![7u8; 100];
         assert!(matches!(Key::new(&long), Key::Heap(_)));
         assert_eq!(Key::new(&long).as_bytes(), &long[..]);

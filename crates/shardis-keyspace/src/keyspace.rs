@@ -80,12 +80,19 @@ impl Keyspace {
         let s = self.slot_of(db, self.hash(key));
         let mut guards = SmallVec::new();
         guards.push((s, self.slots[s].0.lock()));
-        Locked { ks: self, guards, now: now_ms() }
+        Locked {
+            ks: self,
+            guards,
+            now: now_ms(),
+        }
     }
 
     /// Locks the shards of several keys, possibly in several databases, in ascending order.
     pub fn lock_keys<'k>(&self, keys: impl IntoIterator<Item = (usize, &'k [u8])>) -> Locked<'_> {
-        let mut idx: SmallVec<[usize; 8]> = keys.into_iter().map(|(db, k)| self.slot_of(db, self.hash(k))).collect();
+        let mut idx: SmallVec<[usize; 8]> = keys
+            .into_iter()
+            .map(|(db, k)| self.slot_of(db, self.hash(k)))
+            .collect();
         idx.sort_unstable();
         idx.dedup();
         self.lock_slots(&idx)
@@ -93,16 +100,25 @@ impl Keyspace {
 
     /// Locks every shard of the given databases (for FLUSHDB, SWAPDB, FLUSHALL).
     pub fn lock_dbs(&self, dbs: &[usize]) -> Locked<'_> {
-        let mut idx: Vec<usize> =
-            dbs.iter().flat_map(|&db| db * SHARDS_PER_DB..(db + 1) * SHARDS_PER_DB).collect();
+        let mut idx: Vec<usize> = dbs
+            .iter()
+            .flat_map(|&db| db * SHARDS_PER_DB..(db + 1) * SHARDS_PER_DB)
+            .collect();
         idx.sort_unstable();
         idx.dedup();
         self.lock_slots(&idx)
     }
 
     fn lock_slots(&self, sorted: &[usize]) -> Locked<'_> {
-        let guards = sorted.iter().map(|&s| (s, self.slots[s].0.lock())).collect();
-        Locked { ks: self, guards, now: now_ms() }
+        let guards = sorted
+            .iter()
+            .map(|&s| (s, self.slots[s].0.lock()))
+            .collect();
+        Locked {
+            ks: self,
+            guards,
+            now: now_ms(),
+        }
     }
 
     /// Turns the active sweep on or off (DEBUG SET-ACTIVE-EXPIRE).
@@ -172,7 +188,11 @@ impl Keyspace {
         let mut out = Vec::new();
         for s in self.db_slots(db) {
             let g = s.0.lock();
-            out.extend(g.iter().filter(|e| !e.is_expired(now) && keep(e)).map(|e| e.key().to_vec()));
+            out.extend(
+                g.iter()
+                    .filter(|e| !e.is_expired(now) && keep(e))
+                    .map(|e| e.key().to_vec()),
+            );
         }
         out
     }
@@ -182,7 +202,13 @@ impl Keyspace {
     /// `[pos, next)`, and ranges are visited in order, so a key present for the whole scan is
     /// returned however the table resizes in between — the same contract Redis gives.
     /// `keep` filters what is returned (MATCH, TYPE) without changing what is visited.
-    pub fn scan(&self, db: usize, cursor: u64, count: usize, mut keep: impl FnMut(&Entry) -> bool) -> ScanPage {
+    pub fn scan(
+        &self,
+        db: usize,
+        cursor: u64,
+        count: usize,
+        mut keep: impl FnMut(&Entry) -> bool,
+    ) -> ScanPage {
         let now = now_ms();
         let mut shard = (cursor >> 16) as usize;
         let mut pos = (cursor & 0xffff) as u32;
@@ -210,7 +236,12 @@ impl Keyspace {
                 None
             };
             visited += cands.len();
-            keys.extend(cands.into_iter().filter(|c| keep(c.1)).map(|c| c.1.key().to_vec()));
+            keys.extend(
+                cands
+                    .into_iter()
+                    .filter(|c| keep(c.1))
+                    .map(|c| c.1.key().to_vec()),
+            );
             drop(g);
             match next {
                 Some(p) if p <= 0xffff => pos = p,
@@ -220,7 +251,11 @@ impl Keyspace {
                 }
             }
         }
-        let cursor = if shard >= SHARDS_PER_DB { 0 } else { (shard as u64) << 16 | pos as u64 };
+        let cursor = if shard >= SHARDS_PER_DB {
+            0
+        } else {
+            (shard as u64) << 16 | pos as u64
+        };
         ScanPage { cursor, keys }
     }
 
@@ -237,7 +272,11 @@ impl Keyspace {
         // Try random shards first, then fall back to walking all of them in order, so a
         // nearly empty database still answers in bounded time.
         for i in 0..SHARDS_PER_DB {
-            let s = if i < 8 { fastrand::usize(..SHARDS_PER_DB) } else { (start + i) % SHARDS_PER_DB };
+            let s = if i < 8 {
+                fastrand::usize(..SHARDS_PER_DB)
+            } else {
+                (start + i) % SHARDS_PER_DB
+            };
             let mut g = slots[s].0.lock();
             g.purge_expired(now);
             let n = g.len();
@@ -256,7 +295,10 @@ impl Keyspace {
             None => (0..self.dbs).collect(),
         };
         let mut l = self.lock_dbs(&dbs);
-        l.guards.iter_mut().map(|(_, g)| std::mem::take(&mut **g)).collect()
+        l.guards
+            .iter_mut()
+            .map(|(_, g)| std::mem::take(&mut **g))
+            .collect()
     }
 
     /// Swaps two databases atomically: every shard of both is locked, then contents swapped.
@@ -276,7 +318,11 @@ impl<'a> Locked<'a> {
     #[inline]
     fn shard(&mut self, db: usize, hash: u64) -> &mut Shard {
         let s = self.ks.slot_of(db, hash);
-        let g = self.guards.iter_mut().find(|(i, _)| *i == s).expect("shard of this key is not locked");
+        let g = self
+            .guards
+            .iter_mut()
+            .find(|(i, _)| *i == s)
+            .expect("shard of this key is not locked");
         &mut g.1
     }
 
@@ -300,11 +346,22 @@ impl<'a> Locked<'a> {
 
     /// Sets `key` to `value`; with `expire_at == None` the old expiry is kept if `keep_ttl`,
     /// cleared otherwise. Returns the replaced live value for dropping after unlock.
-    pub fn set(&mut self, db: usize, key: &[u8], value: Value, expire_at: Option<u64>, keep_ttl: bool) -> Option<Value> {
+    pub fn set(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        expire_at: Option<u64>,
+        keep_ttl: bool,
+    ) -> Option<Value> {
         let (h, now) = (self.ks.hash(key), self.now);
         let hasher = &self.ks.hasher;
         let s = self.ks.slot_of(db, h);
-        let g = self.guards.iter_mut().find(|(i, _)| *i == s).expect("shard of this key is not locked");
+        let g = self
+            .guards
+            .iter_mut()
+            .find(|(i, _)| *i == s)
+            .expect("shard of this key is not locked");
         g.1.upsert(hasher, h, key, value, expire_at, keep_ttl, now)
     }
 
@@ -319,7 +376,11 @@ impl<'a> Locked<'a> {
         let (h, now) = (self.ks.hash(key), self.now);
         let hasher = &self.ks.hasher;
         let s = self.ks.slot_of(db, h);
-        let g = self.guards.iter_mut().find(|(i, _)| *i == s).expect("shard of this key is not locked");
+        let g = self
+            .guards
+            .iter_mut()
+            .find(|(i, _)| *i == s)
+            .expect("shard of this key is not locked");
         g.1.put_entry(hasher, h, entry, key, now)
     }
 
@@ -339,7 +400,7 @@ mod tests {
     use bytes::Bytes;
 
     fn s(v: &str) -> Value {
-        Value::Str(Bytes::copy_from_slice(v.as_bytes()))
+        Value::Str(crate::StrVal::encoded(Bytes::copy_from_slice(v.as_bytes())))
     }
 
     #[test]
@@ -347,7 +408,8 @@ mod tests {
         let ks = Keyspace::new(1);
         for i in 0..5000 {
             let k = format!("k{i}");
-            ks.lock_key(0, k.as_bytes()).set(0, k.as_bytes(), s("v"), None, false);
+            ks.lock_key(0, k.as_bytes())
+                .set(0, k.as_bytes(), s("v"), None, false);
         }
         let mut seen = std::collections::HashSet::new();
         let mut cursor = 0;
@@ -358,7 +420,8 @@ mod tests {
             // Grow the table while scanning.
             for j in 0..50 {
                 let k = format!("new{steps}_{j}");
-                ks.lock_key(0, k.as_bytes()).set(0, k.as_bytes(), s("v"), None, false);
+                ks.lock_key(0, k.as_bytes())
+                    .set(0, k.as_bytes(), s("v"), None, false);
             }
             steps += 1;
             cursor = page.cursor;
@@ -380,7 +443,8 @@ mod tests {
             l.set(0, b"a", s("1"), Some(past), false);
             assert!(l.get(0, b"a").is_none());
         }
-        ks.lock_key(0, b"b").set(0, b"b", s("1"), Some(now_ms() + 5), false);
+        ks.lock_key(0, b"b")
+            .set(0, b"b", s("1"), Some(now_ms() + 5), false);
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(ks.sweep(Duration::from_secs(1)), 1);
         assert_eq!(ks.dbsize(0), 0);

@@ -14,4 +14,4 @@ pub use clock::now_ms;
 pub use key::Key;
 pub use keyspace::{Keyspace, Locked, ScanPage};
 pub use shard::{Entry, Shard};
-pub use value::Value;
+pub use value::{StrEnc, StrVal, Value};

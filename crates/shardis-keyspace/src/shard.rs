@@ -92,7 +92,11 @@ impl Shard {
         match self.table.find_mut(hash, |e| e.key.as_bytes() == key) {
             Some(e) => {
                 let was_live = !e.is_expired(now);
-                let exp = if expire_at.is_none() && keep_ttl && was_live { e.expire_at } else { new_exp };
+                let exp = if expire_at.is_none() && keep_ttl && was_live {
+                    e.expire_at
+                } else {
+                    new_exp
+                };
                 if e.expire_at != 0 {
                     self.volatile -= 1;
                 }
@@ -111,8 +115,14 @@ impl Shard {
                 if new_exp != 0 {
                     self.volatile += 1;
                 }
-                let entry = Box::new(Entry { key: Key::new(key), value, expire_at: new_exp, lru: lru_clock(now) });
-                self.table.insert_unique(hash, entry, |e| hasher.hash_one(e.key.as_bytes()));
+                let entry = Box::new(Entry {
+                    key: Key::new(key),
+                    value,
+                    expire_at: new_exp,
+                    lru: lru_clock(now),
+                });
+                self.table
+                    .insert_unique(hash, entry, |e| hasher.hash_one(e.key.as_bytes()));
                 None
             }
         }
@@ -120,7 +130,10 @@ impl Shard {
 
     /// Removes a live entry and hands it back so the caller frees it outside the lock.
     pub(crate) fn remove(&mut self, hash: u64, key: &[u8], now: u64) -> Option<Box<Entry>> {
-        let occ = self.table.find_entry(hash, |e| e.key.as_bytes() == key).ok()?;
+        let occ = self
+            .table
+            .find_entry(hash, |e| e.key.as_bytes() == key)
+            .ok()?;
         let (e, _) = occ.remove();
         if e.expire_at != 0 {
             self.volatile -= 1;
@@ -149,12 +162,15 @@ impl Shard {
         if entry.expire_at != 0 {
             self.volatile += 1;
         }
-        self.table.insert_unique(hash, entry, |e| hasher.hash_one(e.key.as_bytes()));
+        self.table
+            .insert_unique(hash, entry, |e| hasher.hash_one(e.key.as_bytes()));
         replaced
     }
 
     pub(crate) fn set_expire(&mut self, e_hash: u64, key: &[u8], at: u64) -> bool {
-        let Some(e) = self.table.find_mut(e_hash, |e| e.key.as_bytes() == key) else { return false };
+        let Some(e) = self.table.find_mut(e_hash, |e| e.key.as_bytes() == key) else {
+            return false;
+        };
         if e.expire_at != 0 {
             self.volatile -= 1;
         }

@@ -26,7 +26,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bulk_len: 512 * 1024 * 1024, max_multibulk: i32::MAX as usize, unauthenticated: false }
+        Limits {
+            max_bulk_len: 512 * 1024 * 1024,
+            max_multibulk: i32::MAX as usize,
+            unauthenticated: false,
+        }
     }
 }
 
@@ -64,11 +68,16 @@ impl<'a> Args<'a> {
         &self.base[a as usize..b as usize]
     }
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + '_ {
-        self.spans.iter().map(|&(a, b)| &self.base[a as usize..b as usize])
+        self.spans
+            .iter()
+            .map(|&(a, b)| &self.base[a as usize..b as usize])
     }
     /// The arguments from `from` on.
     pub fn tail(&self, from: usize) -> Args<'a> {
-        Args { base: self.base, spans: &self.spans[from.min(self.spans.len())..] }
+        Args {
+            base: self.base,
+            spans: &self.spans[from.min(self.spans.len())..],
+        }
     }
 }
 
@@ -122,7 +131,12 @@ impl RequestParser {
 
     /// Parses the command at the start of `buf`. Spans are appended to `spans`, which the caller
     /// clears after each complete command and otherwise leaves alone between calls.
-    pub fn parse(&mut self, buf: &[u8], spans: &mut Vec<Span>, limits: &Limits) -> Result<Parsed, ParseError> {
+    pub fn parse(
+        &mut self,
+        buf: &[u8],
+        spans: &mut Vec<Span>,
+        limits: &Limits,
+    ) -> Result<Parsed, ParseError> {
         if let State::Start = self.state {
             if buf.is_empty() {
                 return Ok(Parsed::Incomplete(1));
@@ -143,7 +157,9 @@ impl RequestParser {
                 return Ok(Parsed::Incomplete(1));
             }
             let n = parse_len(&buf[1..nl]).filter(|&n| n <= i32::MAX as i64);
-            let Some(n) = n else { return Err(perr("invalid multibulk length")) };
+            let Some(n) = n else {
+                return Err(perr("invalid multibulk length"));
+            };
             if limits.unauthenticated && n > 10 {
                 return Err(perr("unauthenticated multibulk length"));
             }
@@ -155,9 +171,14 @@ impl RequestParser {
                 return Ok(Parsed::Complete(nl + 2));
             }
             self.pos = nl + 2;
-            self.state = State::Multibulk { left: n as usize, bulk: None };
+            self.state = State::Multibulk {
+                left: n as usize,
+                bulk: None,
+            };
         }
-        let State::Multibulk { left, bulk } = &mut self.state else { unreachable!() };
+        let State::Multibulk { left, bulk } = &mut self.state else {
+            unreachable!()
+        };
         loop {
             let len = match *bulk {
                 Some(len) => len,
@@ -195,7 +216,11 @@ impl RequestParser {
             if buf.len() < need {
                 let missing = need - buf.len();
                 // Hint a large read only for large bulks, and never more than what is missing.
-                return Ok(Parsed::Incomplete(if len >= BIG_BULK { missing } else { missing.min(16 * 1024) }));
+                return Ok(Parsed::Incomplete(if len >= BIG_BULK {
+                    missing
+                } else {
+                    missing.min(16 * 1024)
+                }));
             }
             if need > u32::MAX as usize {
                 return Err(perr("invalid bulk length"));
@@ -288,30 +313,53 @@ mod tests {
     #[test]
     fn multibulk_bytewise() {
         let got = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n").unwrap();
-        assert_eq!(got, vec![vec![b"GET".to_vec(), b"k".to_vec()], vec![b"PING".to_vec()]]);
+        assert_eq!(
+            got,
+            vec![vec![b"GET".to_vec(), b"k".to_vec()], vec![b"PING".to_vec()]]
+        );
     }
 
     #[test]
     fn inline() {
         let got = parse_all(b"set a \"b c\"\r\nping\n").unwrap();
-        assert_eq!(got[0], vec![b"set".to_vec(), b"a".to_vec(), b"b c".to_vec()]);
+        assert_eq!(
+            got[0],
+            vec![b"set".to_vec(), b"a".to_vec(), b"b c".to_vec()]
+        );
         assert_eq!(got[1], vec![b"ping".to_vec()]);
     }
 
     #[test]
     fn errors() {
-        assert_eq!(parse_all(b"*2\r\n+3\r\n").unwrap_err().0, "expected '+', got '+'".replace("'+', got", "'$', got"));
-        assert_eq!(parse_all(b"*x\r\n").unwrap_err().0, "invalid multibulk length");
-        assert_eq!(parse_all(b"*1\r\n$-5\r\n").unwrap_err().0, "invalid bulk length");
-        assert_eq!(parse_all(b"*1\r\n$600000000\r\n").unwrap_err().0, "invalid bulk length");
-        assert_eq!(parse_all(b"set \"a\r\n").unwrap_err().0, "unbalanced quotes in request");
+        assert_eq!(
+            parse_all(b"*2\r\n+3\r\n").unwrap_err().0,
+            "expected '+', got '+'".replace("'+', got", "'$', got")
+        );
+        assert_eq!(
+            parse_all(b"*x\r\n").unwrap_err().0,
+            "invalid multibulk length"
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n$-5\r\n").unwrap_err().0,
+            "invalid bulk length"
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n$600000000\r\n").unwrap_err().0,
+            "invalid bulk length"
+        );
+        assert_eq!(
+            parse_all(b"set \"a\r\n").unwrap_err().0,
+            "unbalanced quotes in request"
+        );
     }
 
     #[test]
     fn declared_bulk_is_not_preallocated() {
         let mut p = RequestParser::new();
         let mut spans = Vec::new();
-        let r = p.parse(b"*1\r\n$500000000\r\nab", &mut spans, &Limits::default()).unwrap();
+        let r = p
+            .parse(b"*1\r\n$500000000\r\nab", &mut spans, &Limits::default())
+            .unwrap();
         assert!(matches!(r, Parsed::Incomplete(n) if n > 1000));
         assert!(spans.capacity() < 16);
     }

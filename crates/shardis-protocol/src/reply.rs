@@ -11,7 +11,10 @@ pub struct ReplyWriter {
 
 impl ReplyWriter {
     pub fn new(resp3: bool) -> Self {
-        ReplyWriter { out: Vec::with_capacity(16 * 1024), resp3 }
+        ReplyWriter {
+            out: Vec::with_capacity(16 * 1024),
+            resp3,
+        }
     }
 
     #[inline]
@@ -40,7 +43,8 @@ impl ReplyWriter {
             self.out.extend_from_slice(b"-ERR ");
         }
         for &c in msg.as_bytes() {
-            self.out.push(if c == b'\r' || c == b'\n' { b' ' } else { c });
+            self.out
+                .push(if c == b'\r' || c == b'\n' { b' ' } else { c });
         }
         self.out.extend_from_slice(b"\r\n");
     }
@@ -65,12 +69,14 @@ impl ReplyWriter {
 
     /// The null bulk string (`$-1` / `_`).
     pub fn null(&mut self) {
-        self.out.extend_from_slice(if self.resp3 { b"_\r\n" } else { b"$-1\r\n" });
+        self.out
+            .extend_from_slice(if self.resp3 { b"_\r\n" } else { b"$-1\r\n" });
     }
 
     /// The null array (`*-1` / `_`).
     pub fn null_array(&mut self) {
-        self.out.extend_from_slice(if self.resp3 { b"_\r\n" } else { b"*-1\r\n" });
+        self.out
+            .extend_from_slice(if self.resp3 { b"_\r\n" } else { b"*-1\r\n" });
     }
 
     pub fn array(&mut self, n: usize) {
@@ -111,7 +117,8 @@ impl ReplyWriter {
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, b: bool) {
         if self.resp3 {
-            self.out.extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
+            self.out
+                .extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
         } else {
             self.int(b as i64);
         }
@@ -145,7 +152,11 @@ pub fn format_double(d: f64) -> String {
         return "nan".into();
     }
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if d.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // Rust's `{:e}` is exact and correctly rounded, so 17 significant digits match printf.
     let sci = format!("{:.16e}", d);

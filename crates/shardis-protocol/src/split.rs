@@ -106,7 +106,13 @@ mod tests {
         let v = split_args(br#"set "a b" 'c d' "\x41\n" plain"#).unwrap();
         assert_eq!(
             v,
-            vec![b"set".to_vec(), b"a b".to_vec(), b"c d".to_vec(), b"A\n".to_vec(), b"plain".to_vec()]
+            vec![
+                b"set".to_vec(),
+                b"a b".to_vec(),
+                b"c d".to_vec(),
+                b"A\n".to_vec(),
+                b"plain".to_vec()
+            ]
         );
         assert!(split_args(br#"set "abc"#).is_none());
         assert!(split_args(br#"set "abc"x"#).is_none());

@@ -10,7 +10,10 @@ use shardis_protocol::split_args;
 
 /// What the command line asks for.
 pub enum Cli {
-    Run { config: Box<Config>, file: Option<String> },
+    Run {
+        config: Box<Config>,
+        file: Option<String>,
+    },
     Version,
     Help,
 }
@@ -44,10 +47,20 @@ pub fn apply_text(config: &mut Config, text: &str, origin: &str) -> Result<()> {
             continue;
         }
         let Some(words) = split_args(line.as_bytes()) else {
-            return Err(fatal(origin, i + 1, line, "Unbalanced quotes in configuration line"));
+            return Err(fatal(
+                origin,
+                i + 1,
+                line,
+                "Unbalanced quotes in configuration line",
+            ));
         };
-        let words: Vec<String> = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
-        let Some((name, values)) = words.split_first() else { continue };
+        let words: Vec<String> = words
+            .into_iter()
+            .map(|w| String::from_utf8_lossy(&w).into_owned())
+            .collect();
+        let Some((name, values)) = words.split_first() else {
+            continue;
+        };
         if let Err(why) = config.apply(name, values) {
             let why = if why.starts_with("Bad directive") {
                 format!("Bad directive or wrong number of arguments: '{name}'")
@@ -76,7 +89,8 @@ pub fn parse(args: &[String]) -> Result<Cli> {
         let text = std::fs::read_to_string(first)
             .map_err(|e| anyhow::anyhow!("Fatal error, can't open config file '{first}': {e}"))?;
         apply_text(&mut config, &text, &format!("file '{first}'"))?;
-        file = Some(std::fs::canonicalize(first).map_or(first.clone(), |p| p.display().to_string()));
+        file =
+            Some(std::fs::canonicalize(first).map_or(first.clone(), |p| p.display().to_string()));
         rest = &rest[1..];
     }
     // `--name v1 v2 --other v` becomes the lines "name v1 v2" and "other v", applied in order
@@ -107,7 +121,10 @@ pub fn parse(args: &[String]) -> Result<Cli> {
             return Err(fatal("command line", i + 1, &shown, &why));
         }
     }
-    Ok(Cli::Run { config: Box::new(config), file })
+    Ok(Cli::Run {
+        config: Box::new(config),
+        file,
+    })
 }
 
 #[cfg(test)]
@@ -123,14 +140,24 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("shardis-cli-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("a.conf");
-        std::fs::write(&f, "# comment\nport 7000\nbind 127.0.0.1 ::1\nrequirepass \"a b\"\n").unwrap();
-        let Cli::Run { config, .. } = parse(&s(&[f.to_str().unwrap(), "--port", "7001"])).unwrap() else { panic!() };
+        std::fs::write(
+            &f,
+            "# comment\nport 7000\nbind 127.0.0.1 ::1\nrequirepass \"a b\"\n",
+        )
+        .unwrap();
+        let Cli::Run { config, .. } = parse(&s(&[f.to_str().unwrap(), "--port", "7001"])).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(config.port, 7001);
         assert_eq!(config.bind, vec!["127.0.0.1", "::1"]);
         assert_eq!(config.requirepass.as_deref(), Some(&b"a b"[..]));
         std::fs::write(&f, "port 7000\nnosuch 1\n").unwrap();
         let e = parse(&s(&[f.to_str().unwrap()])).err().unwrap().to_string();
-        assert!(e.contains("line 2") && e.contains("nosuch") && e.contains("a.conf"), "{e}");
+        assert!(
+            e.contains("line 2") && e.contains("nosuch") && e.contains("a.conf"),
+            "{e}"
+        );
         let e = parse(&s(&["--port", "abc"])).err().unwrap().to_string();
         assert!(e.contains("port"), "{e}");
     }

@@ -29,8 +29,14 @@ fn init_logging(cfg: &shardis_commands::Config) -> Result<()> {
     if cfg.logfile.is_empty() {
         builder.init();
     } else {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(&cfg.logfile)?;
-        builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).init();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&cfg.logfile)?;
+        builder
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .init();
     }
     Ok(())
 }
@@ -39,7 +45,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (config, file) = match cli::parse(&args) {
         Ok(Cli::Version) => {
-            println!("shardis server v={} (Redis {} compatible)", env!("CARGO_PKG_VERSION"), "7.0");
+            println!(
+                "shardis server v={} (Redis {} compatible)",
+                env!("CARGO_PKG_VERSION"),
+                "7.0"
+            );
             return ExitCode::SUCCESS;
         }
         Ok(Cli::Help) => {
@@ -62,7 +72,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("can't start the runtime: {e}");

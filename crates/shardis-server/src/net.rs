@@ -38,7 +38,9 @@ fn listen(addr: &str, port: u16) -> std::io::Result<TcpListener> {
     let ip: IpAddr = match addr {
         "*" => "0.0.0.0".parse().expect("literal"),
         "::*" => "::".parse().expect("literal"),
-        a => a.parse().map_err(|_| std::io::Error::other(format!("invalid address '{a}'")))?,
+        a => a
+            .parse()
+            .map_err(|_| std::io::Error::other(format!("invalid address '{a}'")))?,
     };
     let sa = SocketAddr::new(ip, port);
     let sock = Socket::new(Domain::for_address(sa), Type::STREAM, Some(Protocol::TCP))?;
@@ -68,7 +70,11 @@ pub async fn run(config: Config, config_file: String) -> Result<()> {
         match listen(addr, port) {
             Ok(l) => listeners.push(l),
             Err(e) if optional => tracing::debug!("skipping optional bind {addr}:{port}: {e}"),
-            Err(e) => return Err(e).with_context(|| format!("Could not create server TCP listening socket {addr}:{port}")),
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("Could not create server TCP listening socket {addr}:{port}")
+                })
+            }
         }
     }
     if listeners.is_empty() {
@@ -136,7 +142,12 @@ async fn sweeper(shared: Arc<Shared>) {
     }
 }
 
-async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, stop: Arc<Notify>) -> Result<()> {
+async fn serve(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Arc<Notify>,
+) -> Result<()> {
     let cfg = shared.config.read().clone();
     if protected_refuses(&cfg, peer.ip()) {
         stream.write_all(DENIED.as_bytes()).await?;
@@ -144,7 +155,9 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, sto
     }
     if shared.clients.lock().len() as u64 >= cfg.maxclients {
         shared.rejected_connections.fetch_add(1, Relaxed);
-        stream.write_all(b"-ERR max number of clients reached\r\n").await?;
+        stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await?;
         return Ok(());
     }
     stream.set_nodelay(true)?;
@@ -195,7 +208,9 @@ async fn connection_loop(
         if n == 0 {
             return Ok(());
         }
-        sess.handle.last_active_ms.store(shardis_keyspace::now_ms(), Relaxed);
+        sess.handle
+            .last_active_ms
+            .store(shardis_keyspace::now_ms(), Relaxed);
         let mut start = 0;
         let mut close = false;
         loop {
@@ -256,7 +271,10 @@ async fn connection_loop(
             return Ok(());
         }
         if rbuf.len() as u64 > qbuf_limit {
-            tracing::warn!("Closing client {} that reached max query buffer length", sess.handle.addr);
+            tracing::warn!(
+                "Closing client {} that reached max query buffer length",
+                sess.handle.addr
+            );
             return Ok(());
         }
     }

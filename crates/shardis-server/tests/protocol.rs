@@ -14,12 +14,30 @@ fn basic_replies_are_byte_exact() {
     assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
     assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");
     assert_eq!(c.cmd(&["GET", "nope"]), "$-1\r\n");
-    assert_eq!(c.cmd(&["foo", "a", "b"]), "-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n");
-    assert_eq!(c.cmd(&["GET"]), "-ERR wrong number of arguments for 'get' command\r\n");
-    assert_eq!(c.cmd(&["INCR", "k"]), "-ERR value is not an integer or out of range\r\n");
-    assert_eq!(c.cmd(&["SET", "k", "v", "XX", "NX"]), "-ERR syntax error\r\n");
-    assert_eq!(c.cmd(&["CLIENT", "nosuch"]), "-ERR unknown subcommand 'nosuch'. Try CLIENT HELP.\r\n");
-    assert_eq!(c.cmd(&["CLIENT", "KILL"]), "-ERR wrong number of arguments for 'client|kill' command\r\n");
+    assert_eq!(
+        c.cmd(&["foo", "a", "b"]),
+        "-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n"
+    );
+    assert_eq!(
+        c.cmd(&["GET"]),
+        "-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["INCR", "k"]),
+        "-ERR value is not an integer or out of range\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["SET", "k", "v", "XX", "NX"]),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["CLIENT", "nosuch"]),
+        "-ERR unknown subcommand 'nosuch'. Try CLIENT HELP.\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["CLIENT", "KILL"]),
+        "-ERR wrong number of arguments for 'client|kill' command\r\n"
+    );
     assert_eq!(c.cmd(&["MGET", "k", "nope"]), "*2\r\n$1\r\nv\r\n$-1\r\n");
 }
 
@@ -32,7 +50,10 @@ fn inline_commands() {
     assert_eq!(c.read_reply(), "$11\r\nhello world\r\n");
     assert_eq!(c.read_reply(), "+PONG\r\n");
     c.send(b"SET a \"unbalanced\r\n");
-    assert_eq!(c.read_reply(), "-ERR Protocol error: unbalanced quotes in request\r\n");
+    assert_eq!(
+        c.read_reply(),
+        "-ERR Protocol error: unbalanced quotes in request\r\n"
+    );
     assert!(c.closed());
 }
 
@@ -76,7 +97,11 @@ fn protocol_error(input: &[u8], expected: &str) {
     let s = Server::start(&[]);
     let mut c = s.raw();
     c.send(input);
-    assert_eq!(c.read_reply(), format!("-ERR Protocol error: {expected}\r\n"), "input {input:?}");
+    assert_eq!(
+        c.read_reply(),
+        format!("-ERR Protocol error: {expected}\r\n"),
+        "input {input:?}"
+    );
     assert!(c.closed(), "connection must close after a protocol error");
     // The server and other clients are unaffected.
     let mut other = s.raw();
@@ -101,7 +126,10 @@ fn proto_max_bulk_len_is_enforced() {
     let s = Server::start(&["--proto-max-bulk-len", "1mb"]);
     let mut c = s.raw();
     c.send(b"*2\r\n$3\r\nGET\r\n$2000000\r\n");
-    assert_eq!(c.read_reply(), "-ERR Protocol error: invalid bulk length\r\n");
+    assert_eq!(
+        c.read_reply(),
+        "-ERR Protocol error: invalid bulk length\r\n"
+    );
 }
 
 #[test]
@@ -119,7 +147,10 @@ fn declared_huge_bulk_does_not_allocate() {
     let mut other = s.raw();
     assert_eq!(other.cmd(&["PING"]), "+PONG\r\n");
     let after = s.rss();
-    assert!(after < before + 64 * 1024 * 1024, "RSS grew from {before} to {after}");
+    assert!(
+        after < before + 64 * 1024 * 1024,
+        "RSS grew from {before} to {after}"
+    );
 }
 
 #[test]
@@ -139,13 +170,22 @@ fn resp3_after_hello() {
     let s = Server::start(&[]);
     let mut c = s.raw();
     let hello = c.cmd(&["HELLO", "3"]);
-    assert!(hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"), "{hello}");
+    assert!(
+        hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
+        "{hello}"
+    );
     assert!(hello.contains("$5\r\nproto\r\n:3\r\n"), "{hello}");
     assert_eq!(c.cmd(&["GET", "nope"]), "_\r\n");
-    assert_eq!(c.cmd(&["CONFIG", "GET", "maxmemory"]), "%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "maxmemory"]),
+        "%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+    );
     let info = c.cmd(&["CLIENT", "INFO"]);
     assert!(info.starts_with('=') && info.contains("txt:id="), "{info}");
-    assert_eq!(c.cmd(&["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
+    assert_eq!(
+        c.cmd(&["HELLO", "4"]),
+        "-NOPROTO unsupported protocol version\r\n"
+    );
     assert_eq!(c.cmd(&["HELLO", "2"]).lines().next(), Some("*14"));
     assert_eq!(c.cmd(&["GET", "nope"]), "$-1\r\n");
 }
@@ -155,20 +195,31 @@ fn requirepass_gates_everything_but_auth() {
     let s = Server::start(&["--requirepass", "sekret"]);
     let mut c = s.raw();
     assert_eq!(c.cmd(&["GET", "k"]), "-NOAUTH Authentication required.\r\n");
-    assert_eq!(c.cmd(&["AUTH", "wrong"]), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    assert_eq!(
+        c.cmd(&["AUTH", "wrong"]),
+        "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
     assert_eq!(c.cmd(&["HELLO", "3"]).split("\r\n").next(), Some("-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     assert_eq!(c.cmd(&["AUTH", "sekret"]), "+OK\r\n");
     assert_eq!(c.cmd(&["GET", "k"]), "$-1\r\n");
     let mut d = s.raw();
-    assert!(d.cmd(&["HELLO", "2", "AUTH", "default", "sekret"]).starts_with("*14\r\n"));
+    assert!(d
+        .cmd(&["HELLO", "2", "AUTH", "default", "sekret"])
+        .starts_with("*14\r\n"));
     assert_eq!(d.cmd(&["PING"]), "+PONG\r\n");
     // Before authentication only tiny requests are accepted.
     let mut e = s.raw();
     e.send(b"*100\r\n");
-    assert_eq!(e.read_reply(), "-ERR Protocol error: unauthenticated multibulk length\r\n");
+    assert_eq!(
+        e.read_reply(),
+        "-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
     let mut f = s.raw();
     f.send(b"*2\r\n$4\r\nAUTH\r\n$100000\r\n");
-    assert_eq!(f.read_reply(), "-ERR Protocol error: unauthenticated bulk length\r\n");
+    assert_eq!(
+        f.read_reply(),
+        "-ERR Protocol error: unauthenticated bulk length\r\n"
+    );
     let mut g = s.raw();
     assert_eq!(g.cmd(&["AUTH", "a", "b", "c"]), "-ERR syntax error\r\n");
 }

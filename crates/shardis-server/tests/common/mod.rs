@@ -8,7 +8,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A server process, killed when dropped.
@@ -21,7 +25,12 @@ impl Server {
     /// Starts shardis with `args` on a free loopback port.
     pub fn start(args: &[&str]) -> Server {
         let port = free_port();
-        let mut all: Vec<String> = vec!["--port".into(), port.to_string(), "--bind".into(), "127.0.0.1".into()];
+        let mut all: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+        ];
         all.extend(args.iter().map(|s| s.to_string()));
         Self::spawn(env!("CARGO_BIN_EXE_shardis-server"), &all, port)
     }
@@ -33,9 +42,19 @@ impl Server {
 
     /// Starts a reference redis-server, or returns None when it is not installed.
     pub fn redis(args: &[&str]) -> Option<Server> {
-        let bin = ["redis-server", "/usr/bin/redis-server", "/usr/local/bin/redis-server"]
-            .into_iter()
-            .find(|b| Command::new(b).arg("--version").stdout(Stdio::null()).status().is_ok())?;
+        let bin = [
+            "redis-server",
+            "/usr/bin/redis-server",
+            "/usr/local/bin/redis-server",
+        ]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .status()
+                .is_ok()
+        })?;
         let port = free_port();
         let mut all: Vec<String> = vec![
             "--port".into(),
@@ -61,7 +80,10 @@ impl Server {
         let server = Server { child, port };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "{bin} did not start on port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "{bin} did not start on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         server
@@ -72,7 +94,10 @@ impl Server {
     }
 
     pub fn client(&self) -> redis::Connection {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap().get_connection().unwrap()
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .unwrap()
+            .get_connection()
+            .unwrap()
     }
 
     pub fn pid(&self) -> u32 {
@@ -102,7 +127,9 @@ impl Raw {
     pub fn connect(port: u16) -> Raw {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        Raw { r: BufReader::new(s) }
+        Raw {
+            r: BufReader::new(s),
+        }
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
@@ -135,7 +162,10 @@ impl Raw {
     fn read_into(&mut self, out: &mut Vec<u8>) {
         let mut line = Vec::new();
         self.r.read_until(b'\n', &mut line).unwrap();
-        assert!(!line.is_empty(), "connection closed while waiting for a reply");
+        assert!(
+            !line.is_empty(),
+            "connection closed while waiting for a reply"
+        );
         out.extend_from_slice(&line);
         let body = String::from_utf8_lossy(&line[1..line.len() - 2]).into_owned();
         match line[0] {
@@ -166,7 +196,10 @@ impl Raw {
     /// True once the server has closed this connection (reads EOF within the timeout).
     pub fn closed(&mut self) -> bool {
         let mut buf = [0u8; 1];
-        self.r.get_ref().set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        self.r
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         matches!(self.r.read(&mut buf), Ok(0) | Err(_))
     }
 }
