@@ -298,3 +298,26 @@ async fn flush(stream: &mut TcpStream, out: &mut ReplyWriter) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protected_mode_refuses_only_remote_peers_without_password_or_bind() {
+        let mut cfg = Config::default();
+        let remote: IpAddr = "192.0.2.7".parse().unwrap();
+        assert!(protected_refuses(&cfg, remote));
+        assert!(!protected_refuses(&cfg, "127.0.0.1".parse().unwrap()));
+        assert!(!protected_refuses(&cfg, "::1".parse().unwrap()));
+        assert!(!protected_refuses(&cfg, "::ffff:127.0.0.1".parse().unwrap()));
+        cfg.requirepass = Some(b"x".to_vec());
+        assert!(!protected_refuses(&cfg, remote));
+        cfg.requirepass = None;
+        cfg.bind_explicit = true;
+        assert!(!protected_refuses(&cfg, remote));
+        cfg.bind_explicit = false;
+        cfg.protected_mode = false;
+        assert!(!protected_refuses(&cfg, remote));
+    }
+}
