@@ -236,7 +236,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("save", true, |c| c.save.clone(), |c, v| {
         let joined = v.join(" ");
         let parts: Vec<&str> = joined.split_whitespace().collect();
-        if parts.len() % 2 != 0 || parts.iter().any(|p| p.parse::<u64>().is_err()) {
+        if !parts.len().is_multiple_of(2) || parts.iter().any(|p| p.parse::<u64>().is_err()) {
             return Err("Invalid save parameters".into());
         }
         c.save = parts.join(" ");

@@ -214,7 +214,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: Args<'_>, unit: Unit, relative: bool)
     let mut when = int(args.get(2))?;
     let name = ctx.spec.name;
     if let Unit::Seconds = unit {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return Err(CmdError::InvalidExpire(name));
         }
         when *= 1000;

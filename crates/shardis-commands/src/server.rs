@@ -463,7 +463,7 @@ pub fn config_get(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 pub fn config_set(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let rest = args.tail(2);
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err(CmdError::Arity("config|set".into()));
     }
     let pairs: Vec<(String, String)> = (0..rest.len())

@@ -231,7 +231,7 @@ pub fn mget(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 fn mset_generic(ctx: &mut Ctx<'_>, args: Args<'_>, nx: bool) -> Result<bool, CmdError> {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(CmdError::Arity(ctx.spec.name.into()));
     }
     let db = ctx.db();

@@ -5,7 +5,7 @@
 //! more than one shard lock takes them in ascending number. That single rule makes multi-key
 //! commands atomic and deadlock-free.
 
-use crate::shard::{lru_clock, Entry, Shard};
+use crate::shard::{lru_clock, Entry, Shard, Ttl};
 use crate::{now_ms, Value};
 use foldhash::fast::RandomState;
 use parking_lot::{Mutex, MutexGuard};
@@ -362,7 +362,12 @@ impl<'a> Locked<'a> {
             .iter_mut()
             .find(|(i, _)| *i == s)
             .expect("shard of this key is not locked");
-        g.1.upsert(hasher, h, key, value, expire_at, keep_ttl, now)
+        let ttl = match (expire_at, keep_ttl) {
+            (Some(t), _) => Ttl::At(t),
+            (None, true) => Ttl::Keep,
+            (None, false) => Ttl::Clear,
+        };
+        g.1.upsert(hasher, h, key, value, ttl, now)
     }
 
     /// Removes `key`, returning its live entry (to drop after unlock).

@@ -35,6 +35,14 @@ impl Entry {
     }
 }
 
+/// What a write does to the key's expiry.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Ttl {
+    At(u64),
+    Keep,
+    Clear,
+}
+
 /// A shard's table and counters. Only reachable through a lock held by [`crate::Locked`].
 #[derive(Default)]
 pub struct Shard {
@@ -75,24 +83,25 @@ impl Shard {
         }
     }
 
-    /// Stores `value` under `key`. `expire_at` of `None` keeps the old entry's expiry when
-    /// `keep_ttl` and clears it otherwise. Returns the value it replaced, if that was live, so
-    /// the caller can free it after releasing the lock.
+    /// Stores `value` under `key` with the expiry `ttl` says. Returns the value it replaced,
+    /// if that was live, so the caller can free it after releasing the lock.
     pub(crate) fn upsert(
         &mut self,
         hasher: &RandomState,
         hash: u64,
         key: &[u8],
         value: Value,
-        expire_at: Option<u64>,
-        keep_ttl: bool,
+        ttl: Ttl,
         now: u64,
     ) -> Option<Value> {
-        let new_exp = expire_at.unwrap_or(0);
+        let new_exp = match ttl {
+            Ttl::At(t) => t,
+            Ttl::Keep | Ttl::Clear => 0,
+        };
         match self.table.find_mut(hash, |e| e.key.as_bytes() == key) {
             Some(e) => {
                 let was_live = !e.is_expired(now);
-                let exp = if expire_at.is_none() && keep_ttl && was_live {
+                let exp = if ttl == Ttl::Keep && was_live {
                     e.expire_at
                 } else {
                     new_exp

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             println!(
                 "shardis server v={} (Redis {} compatible)",
                 env!("CARGO_PKG_VERSION"),
-                "7.0"
+                shardis_commands::connection::REDIS_VERSION
             );
             return ExitCode::SUCCESS;
         }

@@ -310,7 +310,10 @@ mod tests {
         assert!(protected_refuses(&cfg, remote));
         assert!(!protected_refuses(&cfg, "127.0.0.1".parse().unwrap()));
         assert!(!protected_refuses(&cfg, "::1".parse().unwrap()));
-        assert!(!protected_refuses(&cfg, "::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!protected_refuses(
+            &cfg,
+            "::ffff:127.0.0.1".parse().unwrap()
+        ));
         cfg.requirepass = Some(b"x".to_vec());
         assert!(!protected_refuses(&cfg, remote));
         cfg.requirepass = None;

@@ -33,7 +33,10 @@ fn bad_directive_names_file_line_and_directive() {
     let out = bin().arg(&f).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.conf") && err.contains("line 4") && err.contains("maxmemroy"), "{err}");
+    assert!(
+        err.contains("bad.conf") && err.contains("line 4") && err.contains("maxmemroy"),
+        "{err}"
+    );
 
     let f = temp_file("bad2.conf", "port notaport\n");
     let out = bin().arg(&f).output().unwrap();
@@ -47,7 +50,15 @@ fn bad_directive_names_file_line_and_directive() {
 
     let f = temp_file("bad3.conf", "requirepass \"unterminated\n");
     assert_eq!(bin().arg(&f).output().unwrap().status.code(), Some(1));
-    assert_eq!(bin().arg("/nonexistent/shardis.conf").output().unwrap().status.code(), Some(1));
+    assert_eq!(
+        bin()
+            .arg("/nonexistent/shardis.conf")
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -58,12 +69,18 @@ fn config_file_then_arguments() {
         "good.conf",
         &format!("port {file_port}\nbind 127.0.0.1\nrequirepass \"s3cret pass\"\ndatabases 4\n"),
     );
-    let s = Server::start_raw(&[f.display().to_string(), "--port".into(), port.to_string()], port);
+    let s = Server::start_raw(
+        &[f.display().to_string(), "--port".into(), port.to_string()],
+        port,
+    );
     let mut c = s.raw();
     assert_eq!(c.cmd(&["PING"]), "-NOAUTH Authentication required.\r\n");
     assert_eq!(c.cmd(&["AUTH", "s3cret pass"]), "+OK\r\n");
     assert_eq!(c.cmd(&["SELECT", "4"]), "-ERR DB index is out of range\r\n");
-    assert_eq!(c.cmd(&["CONFIG", "GET", "databases"]), "*2\r\n$9\r\ndatabases\r\n$1\r\n4\r\n");
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "databases"]),
+        "*2\r\n$9\r\ndatabases\r\n$1\r\n4\r\n"
+    );
     let cfg = c.cmd(&["INFO", "server"]);
     assert!(cfg.contains("good.conf"), "{cfg}");
 }
@@ -72,7 +89,10 @@ fn stops_cleanly_on(signal: &str) {
     let mut s = Server::start(&[]);
     let mut c = s.raw();
     assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
-    let st = Command::new("kill").args([signal, &s.pid().to_string()]).status().unwrap();
+    let st = Command::new("kill")
+        .args([signal, &s.pid().to_string()])
+        .status()
+        .unwrap();
     assert!(st.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -84,7 +104,10 @@ fn stops_cleanly_on(signal: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(c.closed(), "connections are dropped");
-    assert!(std::net::TcpStream::connect(("127.0.0.1", s.port)).is_err(), "listener closed");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", s.port)).is_err(),
+        "listener closed"
+    );
 }
 
 #[test]
@@ -116,6 +139,9 @@ fn default_bind_accepts_loopback_in_protected_mode() {
     let s = Server::start_raw(&["--port".into(), port.to_string()], port);
     assert_eq!(s.raw().cmd(&["PING"]), "+PONG\r\n");
     let mut c = s.raw();
-    assert_eq!(c.cmd(&["CONFIG", "GET", "protected-mode"]), "*2\r\n$14\r\nprotected-mode\r\n$3\r\nyes\r\n");
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "protected-mode"]),
+        "*2\r\n$14\r\nprotected-mode\r\n$3\r\nyes\r\n"
+    );
     let _ = Stdio::null();
 }

@@ -64,10 +64,16 @@ fn mset_is_seen_whole_by_concurrent_readers() {
                 while !done.load(Ordering::Relaxed) || reads < 100 {
                     c.send_cmd(&mget);
                     let reply = c.read_reply();
-                    let values: Vec<&str> =
-                        reply.split("\r\n").skip(1).filter(|l| !l.starts_with('$') && !l.is_empty()).collect();
+                    let values: Vec<&str> = reply
+                        .split("\r\n")
+                        .skip(1)
+                        .filter(|l| !l.starts_with('$') && !l.is_empty())
+                        .collect();
                     assert_eq!(values.len(), keys.len(), "{reply}");
-                    assert!(values.iter().all(|v| *v == values[0]), "torn MSET seen: {values:?}");
+                    assert!(
+                        values.iter().all(|v| *v == values[0]),
+                        "torn MSET seen: {values:?}"
+                    );
                     reads += 1;
                 }
                 reads

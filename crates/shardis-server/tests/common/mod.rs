@@ -8,12 +8,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// A port that is free now, picked below Linux's ephemeral range so that client sockets of
+/// tests running in parallel can't take it between this check and the server's bind.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let p = 20000 + ((std::process::id() as u64 * 7919 + n * 17) % 12000) as u16;
+        if TcpListener::bind(("127.0.0.1", p)).is_ok() && TcpListener::bind(("0.0.0.0", p)).is_ok()
+        {
+            return p;
+        }
+    }
 }
 
 /// A server process, killed when dropped.
@@ -78,15 +84,23 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
-        let server = Server { child, port };
+        let mut server = Server { child, port };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 Instant::now() < deadline,
                 "{bin} did not start on port {port}"
             );
+            assert!(
+                server.child.try_wait().unwrap().is_none(),
+                "{bin} exited at start (port {port})"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
+        assert!(
+            server.child.try_wait().unwrap().is_none(),
+            "{bin} exited at start (port {port})"
+        );
         server
     }
 
