@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of shardis and redis-server; writes BENCHMARKS.md.
+
+Usage: python3 bench/run.py [--seconds 10] [--repeat 3] [--out BENCHMARKS.md]
+
+Builds shardis in release mode, then runs the two servers one after the other with the same
+settings (no persistence, loopback only). For each it runs redis-benchmark
+`-c 50 -d 64 -r 1000000 --threads 1` for SET, GET, INCR and MSET at pipeline 1 and 16, each
+run sized to last about --seconds, repeated --repeat times (the median is reported). It also
+loads 1,000,000 keys with 64-byte values into a fresh server and reports RSS growth per key,
+and the server's CPU seconds per million requests (utime+stime from /proc).
+"""
+import argparse, csv, io, os, platform, socket, statistics, subprocess, sys, time, datetime
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARDIS = os.path.join(ROOT, "target", "release", "shardis-server")
+TESTS = ["set", "get", "incr", "mset"]
+PIPELINES = [1, 16]
+
+
+def port_free(p):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", p)) != 0
+
+
+def start(kind, port):
+    common = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    cmd = [SHARDIS, *common, "--loglevel", "warning"] if kind == "shardis" else ["redis-server", *common]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(500):
+        if not port_free(port):
+            return p
+        time.sleep(0.02)
+    raise SystemExit(f"{kind} did not start")
+
+
+def stop(p):
+    p.terminate()
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def bench_cmd(port, test, pipeline, n):
+    return ["redis-benchmark", "-p", str(port), "-c", "50", "-d", "64", "-r", "1000000", "--threads", "1",
+            "-t", test, "-P", str(pipeline), "-n", str(n), "--csv", "-q"]
+
+
+def run_bench(port, test, pipeline, n):
+    out = subprocess.run(bench_cmd(port, test, pipeline, n), capture_output=True, text=True, check=True).stdout
+    rows = list(csv.reader(io.StringIO(out)))
+    header, row = rows[0], rows[1]
+    d = dict(zip(header, row))
+    return float(d["rps"]), float(d["p50_latency_ms"]), float(d["p99_latency_ms"])
+
+
+def measure(kind, port, seconds, repeat):
+    p = start(kind, port)
+    results = {}
+    try:
+        for test in TESTS:
+            for pl in PIPELINES:
+                # Size each run from a short calibration so it lasts about `seconds`.
+                rps, _, _ = run_bench(port, test, pl, 20000 * pl)
+                n = max(int(rps * seconds), 50000)
+                runs = []
+                for _ in range(repeat):
+                    c0 = cpu_seconds(p.pid)
+                    rps, p50, p99 = run_bench(port, test, pl, n)
+                    cpu = cpu_seconds(p.pid) - c0
+                    runs.append((rps, p50, p99, cpu / n * 1e6))
+                    print(f"{kind:8} {test:5} P={pl:<3} {rps:>12.0f} rps p50={p50} p99={p99}", flush=True)
+                med = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+                results[(test, pl)] = med + (n,)
+    finally:
+        stop(p)
+    return results
+
+
+def load_memory(kind, port, keys=1_000_000):
+    p = start(kind, port)
+    try:
+        time.sleep(0.3)
+        before = rss(p.pid)
+        value = b"x" * 64
+        buf = bytearray()
+        for i in range(keys):
+            k = b"key:%012d" % i
+            buf += b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$64\r\n%s\r\n" % (len(k), k, value)
+        r = subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=bytes(buf), capture_output=True)
+        if r.returncode != 0:
+            raise SystemExit(r.stderr.decode())
+        n = int(subprocess.run(["redis-cli", "-p", str(port), "DBSIZE"], capture_output=True, text=True).stdout)
+        time.sleep(0.5)
+        after = rss(p.pid)
+        return n, (after - before) / n
+    finally:
+        stop(p)
+
+
+def machine():
+    model = "unknown cpu"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    a = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "-p", "shardis-server"], cwd=ROOT, check=True)
+    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
+    port_a, port_b = 16379, 16380
+    ours = measure("shardis", port_a, a.seconds, a.repeat)
+    theirs = measure("redis", port_b, a.seconds, a.repeat)
+    mem_ours = load_memory("shardis", port_a)
+    mem_theirs = load_memory("redis", port_b)
+
+    lines = [
+        "# Benchmarks", "",
+        f"Run on {datetime.date.today().isoformat()} by `python3 bench/run.py --seconds {a.seconds:g} --repeat {a.repeat}`",
+        f"on {machine()}; reference: {redis_version}.", "",
+        "Both servers run one after the other with `--save '' --appendonly no --bind 127.0.0.1` and",
+        "the same client: `redis-benchmark -c 50 -d 64 -r 1000000 --threads 1 -t <test> -P <p> -n <n> --csv`,",
+        f"where n is sized from a short calibration run so one run lasts about {a.seconds:g} s; each",
+        f"cell is the median of {a.repeat} runs by throughput. CPU is the server process's utime+stime",
+        "per million requests (from /proc/<pid>/stat). The machine is shared and noisy: read the ratios,",
+        "not the absolute numbers. The client and the server share the machine's cores.", "",
+        "| test | P | shardis rps | redis rps | ratio | shardis p50/p99 ms | redis p50/p99 ms | shardis CPU s/M | redis CPU s/M |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for test in TESTS:
+        for pl in PIPELINES:
+            o, t = ours[(test, pl)], theirs[(test, pl)]
+            lines.append(f"| {test.upper()} | {pl} | {o[0]:,.0f} | {t[0]:,.0f} | {o[0] / t[0]:.2f} | "
+                         f"{o[1]:.3f} / {o[2]:.3f} | {t[1]:.3f} / {t[2]:.3f} | {o[3]:.2f} | {t[3]:.2f} |")
+    lines += [
+        "", "## Memory per key", "",
+        "A fresh server of each kind is loaded with 1,000,000 `SET key:%012d <64 bytes>` through",
+        "`redis-cli --pipe`; the figure is (RSS after − RSS before) / DBSIZE.", "",
+        "| server | keys | bytes per key |", "|---|---|---|",
+        f"| shardis | {mem_ours[0]:,} | {mem_ours[1]:.1f} |",
+        f"| redis | {mem_theirs[0]:,} | {mem_theirs[1]:.1f} |",
+        f"| ratio | | {mem_ours[1] / mem_theirs[1]:.2f} |", "",
+    ]
+    open(a.out, "w").write("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
