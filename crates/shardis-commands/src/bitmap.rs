@@ -5,7 +5,6 @@ use crate::ctx::Ctx;
 use crate::error::{err, CmdError, CmdResult};
 use crate::num::parse_i64;
 use crate::util::{get_str, int, is};
-use bytes::Bytes;
 use shardis_keyspace::{StrVal, Value};
 use shardis_protocol::Args;
 
@@ -31,7 +30,7 @@ pub fn setbit(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         .map(|b| b.to_vec())
         .unwrap_or_default();
     let old = bits::setbit(&mut v, offset, on);
-    l.set(db, key, Value::Str(StrVal::raw(Bytes::from(v))), None, true);
+    l.set(db, key, Value::Str(StrVal::raw(&v)), None, true);
     drop(l);
     ctx.dirty(1);
     ctx.out.int(old as i64);
@@ -141,13 +140,7 @@ pub fn bitop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let old = if result.is_empty() {
         l.remove(db, dest).map(|e| e.value)
     } else {
-        l.set(
-            db,
-            dest,
-            Value::Str(StrVal::raw(Bytes::from(result))),
-            None,
-            false,
-        )
+        l.set(db, dest, Value::Str(StrVal::raw(&result)), None, false)
     };
     drop(l);
     drop(old);
@@ -276,7 +269,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: Args<'_>, read_only: bool) -> CmdRe
         }
     }
     if highest.is_some() {
-        l.set(db, key, Value::Str(StrVal::raw(Bytes::from(v))), None, true);
+        l.set(db, key, Value::Str(StrVal::raw(&v)), None, true);
         ctx.dirty(1);
     }
     drop(l);

@@ -5,7 +5,6 @@ use crate::error::{err, CmdError, CmdResult};
 use crate::lcs;
 use crate::num::{self, parse_i64};
 use crate::util::{get_str, int, is, str_value};
-use bytes::{Bytes, BytesMut};
 use shardis_keyspace::{StrVal, Value};
 use shardis_protocol::Args;
 
@@ -116,7 +115,7 @@ fn set_generic(
     value: &[u8],
     o: &SetOpts<'_>,
     cmd: &'static str,
-) -> Result<(bool, Option<Bytes>), CmdError> {
+) -> Result<(bool, Option<StrVal>), CmdError> {
     let db = ctx.db();
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     let at = match o.expire {
@@ -209,11 +208,11 @@ pub fn mget(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let db = ctx.db();
     let keys = args.tail(1);
     let mut l = ctx.shared.keyspace.lock_keys(keys.iter().map(|k| (db, k)));
-    let vals: Vec<Option<Bytes>> = keys
+    let vals: Vec<Option<StrVal>> = keys
         .iter()
         .map(|k| match l.get(db, k) {
             Some(e) => match &e.value {
-                Value::Str(s) => Some(s.bytes().clone()),
+                Value::Str(s) => Some(s.clone()),
             },
             None => None,
         })
@@ -355,10 +354,10 @@ pub fn append(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             if (s.len() + tail.len()) as u64 > max {
                 return Err(CmdError::TooBig);
             }
-            let mut b = BytesMut::with_capacity(s.len() + tail.len());
+            let mut b = Vec::with_capacity(s.len() + tail.len());
             b.extend_from_slice(s);
             b.extend_from_slice(tail);
-            *s = StrVal::raw(b.freeze());
+            *s = StrVal::raw(&b);
             s.len()
         }
     };
@@ -435,7 +434,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     l.set(
         db,
         key,
-        Value::Str(StrVal::text(Bytes::copy_from_slice(text.as_bytes()))),
+        Value::Str(StrVal::text(text.as_bytes())),
         None,
         true,
     );
@@ -495,13 +494,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             let mut v = vec![0u8; offset as usize + data.len()];
             v[offset as usize..].copy_from_slice(data);
             let n = v.len();
-            l.set(
-                db,
-                key,
-                Value::Str(StrVal::raw(Bytes::from(v))),
-                None,
-                false,
-            );
+            l.set(db, key, Value::Str(StrVal::raw(&v)), None, false);
             n
         }
         Some(e) => {
@@ -517,7 +510,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
                 v.resize(end, 0);
             }
             v[offset as usize..end].copy_from_slice(data);
-            *s = StrVal::raw(Bytes::from(v));
+            *s = StrVal::raw(&v);
             s.len()
         }
     };

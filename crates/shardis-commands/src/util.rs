@@ -2,7 +2,6 @@
 
 use crate::error::CmdError;
 use crate::num::parse_i64;
-use bytes::Bytes;
 use shardis_keyspace::{Locked, StrVal, Value};
 
 /// Parses an integer argument with Redis's error text.
@@ -17,17 +16,17 @@ pub fn is(arg: &[u8], name: &str) -> bool {
 }
 
 /// The string stored at `key`: `Ok(None)` when missing, WRONGTYPE for other types.
-pub fn get_str(l: &mut Locked<'_>, db: usize, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
+pub fn get_str(l: &mut Locked<'_>, db: usize, key: &[u8]) -> Result<Option<StrVal>, CmdError> {
     match l.get(db, key).map(|e| &e.value) {
         None => Ok(None),
-        Some(Value::Str(s)) => Ok(Some(s.bytes().clone())),
+        Some(Value::Str(s)) => Ok(Some(s.clone())),
     }
 }
 
 /// A string value copied out of the request buffer, so stored data never pins a read buffer.
 #[inline]
 pub fn str_value(data: &[u8]) -> Value {
-    Value::Str(StrVal::encoded(Bytes::copy_from_slice(data)))
+    Value::Str(StrVal::encoded(data))
 }
 
 /// Parses a database index argument (SELECT, MOVE, COPY DB, SWAPDB).

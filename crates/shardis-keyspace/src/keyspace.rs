@@ -402,10 +402,9 @@ impl<'a> Locked<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     fn s(v: &str) -> Value {
-        Value::Str(crate::StrVal::encoded(Bytes::copy_from_slice(v.as_bytes())))
+        Value::Str(crate::StrVal::encoded(v.as_bytes()))
     }
 
     #[test]

@@ -53,6 +53,16 @@ pub struct Shard {
     pub(crate) expired: u64,
 }
 
+#[cfg(test)]
+#[test]
+fn entry_fits_a_64_byte_allocation() {
+    assert!(
+        std::mem::size_of::<Entry>() <= 64,
+        "{}",
+        std::mem::size_of::<Entry>()
+    );
+}
+
 pub(crate) fn lru_clock(now_ms: u64) -> u32 {
     (now_ms / 1000) as u32
 }

@@ -1,9 +1,9 @@
-//! Stored values. Strings are `Bytes`, so a read clones a handle, not the data, and carry the
-//! encoding Redis would have given them, since OBJECT ENCODING and REFCOUNT depend on how a
-//! value was made, not only on its bytes.
+//! Stored values. Strings are inline or reference-counted, so a read clones a handle, not the
+//! data, and carry the encoding Redis would have given them, since OBJECT ENCODING and
+//! REFCOUNT depend on how a value was made, not only on its bytes.
 
-use bytes::Bytes;
 use std::ops::Deref;
+use std::sync::Arc;
 
 /// How Redis would hold a string, which decides what OBJECT ENCODING/REFCOUNT answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,11 +15,24 @@ pub enum StrEnc {
     Raw,
 }
 
-/// A string value and its encoding.
-#[derive(Clone, Debug)]
-pub struct StrVal {
-    data: Bytes,
-    enc: StrEnc,
+/// Strings up to this many bytes live inside the entry with no allocation of their own.
+const INLINE: usize = 21;
+
+/// A string value and its encoding: 24 bytes. Short strings are stored inline; longer ones in
+/// a reference-counted block, so a read clones a handle (one atomic increment), never the data,
+/// and the first read allocates nothing (unlike `Bytes`, whose first clone of a vector-backed
+/// value allocates a shared header).
+#[derive(Clone)]
+pub enum StrVal {
+    Inline {
+        enc: StrEnc,
+        len: u8,
+        buf: [u8; INLINE],
+    },
+    Heap {
+        enc: StrEnc,
+        data: Arc<[u8]>,
+    },
 }
 
 /// Redis's OBJ_SHARED_INTEGERS.
@@ -27,81 +40,108 @@ const SHARED_INTEGERS: i64 = 10000;
 /// Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT.
 const EMBSTR_LIMIT: usize = 44;
 
-fn by_len(data: Bytes) -> StrVal {
-    let enc = if data.len() <= EMBSTR_LIMIT {
-        StrEnc::Embstr
-    } else {
-        StrEnc::Raw
-    };
-    StrVal { data, enc }
+fn by_len(data: &[u8]) -> StrVal {
+    StrVal::with_enc(
+        data,
+        if data.len() <= EMBSTR_LIMIT {
+            StrEnc::Embstr
+        } else {
+            StrEnc::Raw
+        },
+    )
 }
 
 impl StrVal {
+    fn with_enc(data: &[u8], enc: StrEnc) -> StrVal {
+        if data.len() <= INLINE {
+            let mut buf = [0u8; INLINE];
+            buf[..data.len()].copy_from_slice(data);
+            StrVal::Inline {
+                enc,
+                len: data.len() as u8,
+                buf,
+            }
+        } else {
+            StrVal::Heap {
+                enc,
+                data: Arc::from(data),
+            }
+        }
+    }
+
     /// A value stored by SET and friends: Redis's `tryObjectEncoding`.
-    pub fn encoded(data: Bytes) -> StrVal {
-        match canonical_int(&data) {
-            Some(n) if (0..SHARED_INTEGERS).contains(&n) => StrVal {
-                data,
-                enc: StrEnc::SharedInt,
-            },
-            Some(_) => StrVal {
-                data,
-                enc: StrEnc::Int,
-            },
+    pub fn encoded(data: &[u8]) -> StrVal {
+        match canonical_int(data) {
+            Some(n) if (0..SHARED_INTEGERS).contains(&n) => {
+                StrVal::with_enc(data, StrEnc::SharedInt)
+            }
+            Some(_) => StrVal::with_enc(data, StrEnc::Int),
             None => by_len(data),
         }
     }
 
     /// The result of INCR/DECR.
     pub fn from_int(n: i64) -> StrVal {
-        let data = Bytes::copy_from_slice(itoa::Buffer::new().format(n).as_bytes());
         let enc = if (0..SHARED_INTEGERS).contains(&n) {
             StrEnc::SharedInt
         } else {
             StrEnc::Int
         };
-        StrVal { data, enc }
+        StrVal::with_enc(itoa::Buffer::new().format(n).as_bytes(), enc)
     }
 
     /// A string built as text (INCRBYFLOAT): embstr or raw by length, never an integer.
-    pub fn text(data: Bytes) -> StrVal {
+    pub fn text(data: &[u8]) -> StrVal {
         by_len(data)
     }
 
     /// A string modified in place (APPEND, SETRANGE, SETBIT, BITFIELD, BITOP): always raw.
-    pub fn raw(data: Bytes) -> StrVal {
-        StrVal {
-            data,
-            enc: StrEnc::Raw,
-        }
+    pub fn raw(data: &[u8]) -> StrVal {
+        StrVal::with_enc(data, StrEnc::Raw)
     }
 
     /// The copy COPY makes: a shared integer becomes a private one.
     pub fn duplicate(&self) -> StrVal {
-        let enc = if self.enc == StrEnc::SharedInt {
-            StrEnc::Int
-        } else {
-            self.enc
-        };
-        StrVal {
-            data: self.data.clone(),
-            enc,
+        let mut d = self.clone();
+        let (StrVal::Inline { enc, .. } | StrVal::Heap { enc, .. }) = &mut d;
+        if *enc == StrEnc::SharedInt {
+            *enc = StrEnc::Int;
         }
-    }
-
-    pub fn bytes(&self) -> &Bytes {
-        &self.data
+        d
     }
 
     pub fn encoding(&self) -> StrEnc {
-        self.enc
+        match self {
+            StrVal::Inline { enc, .. } | StrVal::Heap { enc, .. } => *enc,
+        }
+    }
+}
+
+impl Default for StrVal {
+    fn default() -> Self {
+        StrVal::with_enc(b"", StrEnc::Embstr)
     }
 }
 
 impl Deref for StrVal {
     type Target = [u8];
+    #[inline]
     fn deref(&self) -> &[u8] {
-        &self.data
+        match self {
+            StrVal::Inline { len, buf, .. } => &buf[..*len as usize],
+            StrVal::Heap { data, .. } => data,
+        }
+    }
+}
+
+impl std::fmt::Debug for StrVal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:?}({:?})",
+            self.encoding(),
+            String::from_utf8_lossy(self)
+        )
     }
 }
 
@@ -122,7 +162,7 @@ impl Value {
     /// The name OBJECT ENCODING answers.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Str(s) => match s.enc {
+            Value::Str(s) => match s.encoding() {
                 StrEnc::Int | StrEnc::SharedInt => "int",
                 StrEnc::Embstr => "embstr",
                 StrEnc::Raw => "raw",
@@ -133,7 +173,7 @@ impl Value {
     /// What OBJECT REFCOUNT answers.
     pub fn refcount(&self) -> i64 {
         match self {
-            Value::Str(s) if s.enc == StrEnc::SharedInt => i32::MAX as i64,
+            Value::Str(s) if s.encoding() == StrEnc::SharedInt => i32::MAX as i64,
             Value::Str(_) => 1,
         }
     }
@@ -168,8 +208,7 @@ mod tests {
 
     #[test]
     fn encodings_follow_redis() {
-        let enc =
-            |s: &str| Value::Str(StrVal::encoded(Bytes::copy_from_slice(s.as_bytes()))).encoding();
+        let enc = |s: &str| Value::Str(StrVal::encoded(s.as_bytes())).encoding();
         assert_eq!(enc("123"), "int");
         assert_eq!(enc("-0"), "embstr");
         assert_eq!(enc("007"), "embstr");
@@ -177,9 +216,9 @@ mod tests {
         assert_eq!(enc(&"x".repeat(45)), "raw");
         assert_eq!(Value::Str(StrVal::from_int(5)).refcount(), i32::MAX as i64);
         assert_eq!(Value::Str(StrVal::from_int(5)).duplicate().refcount(), 1);
-        assert_eq!(
-            Value::Str(StrVal::raw(Bytes::from_static(b"12"))).encoding(),
-            "raw"
-        );
+        assert_eq!(Value::Str(StrVal::raw(b"12")).encoding(), "raw");
+        assert_eq!(std::mem::size_of::<StrVal>(), 24);
+        assert_eq!(&*StrVal::encoded(&[7u8; 100]), &[7u8; 100][..]);
+        assert_eq!(&*StrVal::encoded(&[7u8; 21]), &[7u8; 21][..]);
     }
 }
