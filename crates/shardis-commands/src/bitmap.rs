@@ -11,7 +11,7 @@ use shardis_protocol::Args;
 /// Redis's `getBitOffsetFromArgument`: a plain bit offset, bounded by proto-max-bulk-len.
 fn bit_offset(ctx: &Ctx<'_>, arg: &[u8]) -> Result<u64, CmdError> {
     let n = parse_i64(arg).ok_or(CmdError::BitOffset)?;
-    if n < 0 || (n as u64 >> 3) >= ctx.shared.config.read().proto_max_bulk_len {
+    if n < 0 || (n as u64 >> 3) >= ctx.shared.max_bulk() {
         return Err(CmdError::BitOffset);
     }
     Ok(n as u64)

@@ -155,6 +155,11 @@ pub struct Shared {
     pub config_file: String,
     /// Bytes allocated by the process's allocator, installed by the binary that picks it.
     pub allocated_bytes: OnceLock<fn() -> u64>,
+    /// Bumped by every CONFIG SET, so connections refresh their cached limits without taking
+    /// the config lock on every read.
+    pub config_gen: AtomicU64,
+    /// `proto-max-bulk-len`, mirrored for handlers that check it per command.
+    max_bulk: AtomicU64,
 }
 
 thread_local! {
@@ -163,6 +168,7 @@ thread_local! {
 
 impl Shared {
     pub fn new(config: Config, config_file: String) -> Arc<Shared> {
+        let max_bulk = config.proto_max_bulk_len;
         let run_id: String = (0..40)
             .map(|_| fastrand::alphanumeric().to_ascii_lowercase())
             .collect();
@@ -190,7 +196,21 @@ impl Shared {
                 .unwrap_or_default(),
             config_file,
             allocated_bytes: OnceLock::new(),
+            config_gen: AtomicU64::new(0),
+            max_bulk: AtomicU64::new(max_bulk),
         })
+    }
+
+    /// Replaces the configuration (CONFIG SET) and tells connections to refresh.
+    pub fn set_config(&self, next: Config) {
+        self.max_bulk.store(next.proto_max_bulk_len, Relaxed);
+        *self.config.write() = next;
+        self.config_gen.fetch_add(1, Relaxed);
+    }
+
+    /// `proto-max-bulk-len` without taking the config lock.
+    pub fn max_bulk(&self) -> u64 {
+        self.max_bulk.load(Relaxed)
     }
 
     /// This thread's counters, registered on first use.

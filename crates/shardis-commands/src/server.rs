@@ -475,10 +475,9 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             )
         })
         .collect();
-    let mut cfg = ctx.shared.config.write();
-    let next = cfg.set_many(&pairs).map_err(err)?;
-    *cfg = next;
-    drop(cfg);
+    // Built on a copy and swapped in whole, so a bad pair changes nothing.
+    let next = ctx.shared.config.read().set_many(&pairs).map_err(err)?;
+    ctx.shared.set_config(next);
     ctx.out.ok();
     Ok(())
 }

@@ -334,7 +334,7 @@ pub fn getex(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 /// Checks a string's would-be length against `proto-max-bulk-len`, as Redis's
 /// `checkStringLength` does.
 fn check_len(ctx: &Ctx<'_>, len: u64) -> CmdResult {
-    if len > ctx.shared.config.read().proto_max_bulk_len {
+    if len > ctx.shared.max_bulk() {
         return Err(CmdError::TooBig);
     }
     Ok(())
@@ -342,7 +342,7 @@ fn check_len(ctx: &Ctx<'_>, len: u64) -> CmdResult {
 
 pub fn append(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let (db, key, tail) = (ctx.db(), args.get(1), args.get(2));
-    let max = ctx.shared.config.read().proto_max_bulk_len;
+    let max = ctx.shared.max_bulk();
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     let len = match l.get(db, key) {
         None => {
@@ -552,8 +552,7 @@ pub fn lcs(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             "If you want both the length and indexes, please just use IDX.",
         ));
     }
-    let too_big = lcs::table_bytes(a.len(), b.len())
-        .is_none_or(|n| n > ctx.shared.config.read().proto_max_bulk_len);
+    let too_big = lcs::table_bytes(a.len(), b.len()).is_none_or(|n| n > ctx.shared.max_bulk());
     if too_big {
         return Err(err(
             "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",

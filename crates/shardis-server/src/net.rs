@@ -188,6 +188,9 @@ async fn connection_loop(
     let mut parser = RequestParser::new();
     let mut spans: Vec<Span> = Vec::new();
     let mut want = READ_CHUNK;
+    // Limits cached per connection and refreshed only when CONFIG SET bumps the generation.
+    let mut gen = u64::MAX;
+    let (mut timeout, mut max_bulk, mut qbuf_limit) = (0, 0, 0);
     loop {
         if sess.handle.killed.load(Relaxed) {
             return Ok(());
@@ -195,10 +198,13 @@ async fn connection_loop(
         if rbuf.capacity() - rbuf.len() < want.min(READ_CHUNK) {
             rbuf.reserve(want.clamp(READ_CHUNK, MAX_READ_GROWTH));
         }
-        let (timeout, max_bulk, qbuf_limit) = {
+        let now_gen = shared.config_gen.load(Relaxed);
+        if now_gen != gen {
+            gen = now_gen;
             let c = shared.config.read();
-            (c.timeout, c.proto_max_bulk_len, c.client_query_buffer_limit)
-        };
+            (timeout, max_bulk, qbuf_limit) =
+                (c.timeout, c.proto_max_bulk_len, c.client_query_buffer_limit);
+        }
         let read = stream.read_buf(&mut rbuf);
         let n = tokio::select! {
             r = read => r?,

@@ -145,3 +145,155 @@ fn default_bind_accepts_loopback_in_protected_mode() {
     );
     let _ = Stdio::null();
 }
+
+/// A network namespace joined to this one by a veth pair: a second host for tests, so a
+/// connection can come from a non-loopback address. Removed on drop.
+struct TestHost {
+    ns: String,
+    host_ip: String,
+    peer_ip: String,
+}
+
+impl TestHost {
+    fn create() -> Option<TestHost> {
+        let root = Command::new("id").arg("-u").output().ok()?.stdout == b"0\n";
+        if !root || Command::new("ip").arg("-V").output().is_err() {
+            return None;
+        }
+        let id = std::process::id() % 100_000;
+        let net = 1 + id % 250;
+        let (ns, va, vb) = (
+            format!("shardis{id}"),
+            format!("shv{id}a"),
+            format!("shv{id}b"),
+        );
+        let host = TestHost {
+            ns: ns.clone(),
+            host_ip: format!("10.213.{net}.1"),
+            peer_ip: format!("10.213.{net}.2"),
+        };
+        let steps: Vec<Vec<String>> = vec![
+            vec!["netns".into(), "add".into(), ns.clone()],
+            vec![
+                "link".into(),
+                "add".into(),
+                va.clone(),
+                "type".into(),
+                "veth".into(),
+                "peer".into(),
+                "name".into(),
+                vb.clone(),
+            ],
+            vec![
+                "link".into(),
+                "set".into(),
+                vb.clone(),
+                "netns".into(),
+                ns.clone(),
+            ],
+            vec![
+                "addr".into(),
+                "add".into(),
+                format!("{}/30", host.host_ip),
+                "dev".into(),
+                va.clone(),
+            ],
+            vec!["link".into(), "set".into(), va, "up".into()],
+            vec![
+                "-n".into(),
+                ns.clone(),
+                "addr".into(),
+                "add".into(),
+                format!("{}/30", host.peer_ip),
+                "dev".into(),
+                vb.clone(),
+            ],
+            vec![
+                "-n".into(),
+                ns.clone(),
+                "link".into(),
+                "set".into(),
+                vb,
+                "up".into(),
+            ],
+            vec![
+                "-n".into(),
+                ns,
+                "link".into(),
+                "set".into(),
+                "lo".into(),
+                "up".into(),
+            ],
+        ];
+        for s in steps {
+            if !Command::new("ip").args(&s).status().ok()?.success() {
+                return None;
+            }
+        }
+        Some(host)
+    }
+
+    /// Sends `PING` from the other host to `port` on this one and returns the first reply line.
+    fn ping_from_peer(&self, port: u16) -> String {
+        let script = format!(
+            "import socket; s=socket.create_connection(('{}',{port}),timeout=5); s.sendall(b'PING\\r\\n'); print(s.recv(4096).decode().splitlines()[0])",
+            self.host_ip
+        );
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.ns, "python3", "-c", &script])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
+    }
+}
+
+#[test]
+fn protected_mode_denies_remote_peers() {
+    let Some(host) = TestHost::create() else {
+        eprintln!("SKIPPED: needs root and iproute2 to create a test host in a network namespace");
+        return;
+    };
+    // Default bind, no password: remote peers are refused with Redis's text.
+    let port = free_port();
+    let s = Server::start_raw(&["--port".into(), port.to_string()], port);
+    let reply = host.ping_from_peer(port);
+    assert!(
+        reply.starts_with("-DENIED Redis is running in protected mode"),
+        "{reply}"
+    );
+    assert_eq!(s.raw().cmd(&["PING"]), "+PONG\r\n");
+    drop(s);
+    // With a password the remote peer gets in (and must authenticate).
+    let port = free_port();
+    let _s = Server::start_raw(
+        &[
+            "--port".into(),
+            port.to_string(),
+            "--requirepass".into(),
+            "x".into(),
+        ],
+        port,
+    );
+    assert_eq!(
+        host.ping_from_peer(port),
+        "-NOAUTH Authentication required."
+    );
+    // With an explicit bind protected mode does not apply.
+    let port = free_port();
+    let _s = Server::start_raw(
+        &[
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "0.0.0.0".into(),
+        ],
+        port,
+    );
+    assert_eq!(host.ping_from_peer(port), "+PONG");
+}
