@@ -233,3 +233,39 @@ fn auth_without_password_configured() {
         "-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n"
     );
 }
+
+#[test]
+fn maxclients_refuses_the_extra_client() {
+    let s = Server::start(&["--maxclients", "2"]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    assert_eq!(a.cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(b.cmd(&["PING"]), "+PONG\r\n");
+    let mut c = s.raw();
+    assert_eq!(c.read_reply(), "-ERR max number of clients reached\r\n");
+    assert!(c.closed());
+    drop(a);
+    // A freed slot is usable again once the server notices the close.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut d = s.raw();
+        d.send(b"PING\r\n");
+        if d.read_reply() == "+PONG\r\n" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "slot never freed");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let stats = b.cmd(&["INFO", "stats"]);
+    assert!(!stats.contains("rejected_connections:0\r\n"), "{stats}");
+}
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    let s = Server::start(&["--timeout", "1"]);
+    let mut idle = s.raw();
+    assert_eq!(idle.cmd(&["PING"]), "+PONG\r\n");
+    let start = std::time::Instant::now();
+    assert!(idle.closed(), "idle client must be closed");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(900));
+}
