@@ -34,24 +34,18 @@ fn unknown_command(args: &Args<'_>) -> String {
     format!("unknown command '{name}', with args beginning with: {list}")
 }
 
-/// Resolves a call to its (sub)command spec or the error Redis gives.
-pub fn resolve(args: &Args<'_>) -> Result<&'static CommandSpec, String> {
+/// Resolves a call to its (sub)command number and spec, or the error Redis gives.
+pub fn resolve(args: &Args<'_>) -> Result<(usize, &'static CommandSpec), String> {
     let idx = index();
-    let Some(cmd) = idx.lookup(args.get(0)) else {
+    let Some((id, cmd)) = idx.lookup(args.get(0)) else {
         return Err(unknown_command(args));
     };
     if cmd.subcommands.is_empty() || args.len() == 1 {
-        return Ok(cmd);
+        return Ok((id, cmd));
     }
-    idx.lookup_sub(cmd, args.get(1)).ok_or_else(|| {
-        let sub: String = String::from_utf8_lossy(args.get(1))
-            .chars()
-            .take(128)
-            .collect();
-        format!(
-            "unknown subcommand '{sub}'. Try {} HELP.",
-            cmd.name.to_ascii_uppercase()
-        )
+    idx.lookup_sub(id, args.get(1)).ok_or_else(|| {
+        let sub: String = String::from_utf8_lossy(args.get(1)).chars().take(128).collect();
+        format!("unknown subcommand '{sub}'. Try {} HELP.", cmd.name.to_ascii_uppercase())
     })
 }
 
@@ -90,15 +84,13 @@ pub fn execute(
 }
 
 fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWriter) -> Outcome {
-    let spec = match resolve(&args) {
+    let (id, spec) = match resolve(&args) {
         Ok(s) => s,
         Err(e) => {
             out.error(&e);
             return Outcome::Done;
         }
     };
-    let idx = index();
-    let id = idx.id(spec.name).expect("indexed");
     if !spec.arity_ok(args.len()) || spec.handler.is_none() {
         shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
         out.error(&CmdError::Arity(spec.name.to_string()).to_string());

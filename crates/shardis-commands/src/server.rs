@@ -158,7 +158,7 @@ pub fn command_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 pub fn command_getkeys(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let call = args.tail(2);
-    let spec = crate::dispatch::resolve(&call).map_err(|_| err("Invalid command specified"))?;
+    let (_, spec) = crate::dispatch::resolve(&call).map_err(|_| err("Invalid command specified"))?;
     if !spec.arity_ok(call.len()) {
         return Err(err("Invalid number of arguments specified for command"));
     }

@@ -64,32 +64,39 @@ impl CommandSpec {
     }
 }
 
-/// Dense numbering of every command and subcommand, for statistics arrays.
+/// Dense numbering of every command and subcommand, for statistics arrays, and the name
+/// lookup the dispatcher does on every request.
 pub struct Index {
     pub all: Vec<&'static CommandSpec>,
-    by_name: HashMap<&'static str, usize>,
+    by_name: HashMap<&'static str, usize, foldhash::fast::FixedState>,
+    /// Top-level commands only, so a lookup never returns a `parent|sub` entry.
+    top: HashMap<&'static str, usize, foldhash::fast::FixedState>,
 }
 
 pub fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut all = Vec::new();
+        let mut top = HashMap::default();
         for c in COMMANDS {
+            top.insert(c.name, all.len());
             all.push(c);
             all.extend(c.subcommands.iter());
         }
         let by_name = all.iter().enumerate().map(|(i, c)| (c.name, i)).collect();
-        Index { all, by_name }
+        Index { all, by_name, top }
     })
 }
 
 impl Index {
+    /// The number of a command or `parent|sub` name (lowercase).
     pub fn id(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()
     }
 
-    /// Finds a top-level command by its case-insensitive name.
-    pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+    /// Finds a top-level command by its case-insensitive name: `(number, spec)`.
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<(usize, &'static CommandSpec)> {
         let mut buf = [0u8; 32];
         if name.len() > buf.len() {
             return None;
@@ -98,21 +105,15 @@ impl Index {
             *d = s.to_ascii_lowercase();
         }
         let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
-        self.by_name
-            .get(lower)
-            .map(|&i| self.all[i])
-            .filter(|c| !c.name.contains('|'))
+        self.top.get(lower).map(|&i| (i, self.all[i]))
     }
 
-    /// Finds `parent|sub` for a container command.
-    pub fn lookup_sub(
-        &self,
-        parent: &'static CommandSpec,
-        sub: &[u8],
-    ) -> Option<&'static CommandSpec> {
-        parent.subcommands.iter().find(|c| {
-            let short = &c.name[parent.name.len() + 1..];
-            short.as_bytes().eq_ignore_ascii_case(sub)
+    /// Finds `parent|sub` of a container command: `(number, spec)`.
+    pub fn lookup_sub(&self, parent: usize, sub: &[u8]) -> Option<(usize, &'static CommandSpec)> {
+        let p = self.all[parent];
+        p.subcommands.iter().enumerate().find_map(|(i, c)| {
+            let short = &c.name[p.name.len() + 1..];
+            short.as_bytes().eq_ignore_ascii_case(sub).then_some((parent + 1 + i, c))
         })
     }
 }
