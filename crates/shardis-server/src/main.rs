@@ -72,7 +72,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // The main runtime only accepts connections, watches signals and sweeps expired keys;
+    // connections run on the per-core event loops that `net` starts.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -10,12 +10,13 @@ use shardis_commands::{execute, Action, Config, Outcome, Session, Shared};
 use shardis_protocol::{Limits, ParseError, Parsed, ReplyWriter, RequestParser, Span};
 use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
 const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
@@ -81,16 +82,17 @@ pub async fn run(config: Config, config_file: String) -> Result<()> {
         bail!("no listening socket could be created");
     }
     let stop = Arc::new(Notify::new());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = Arc::new(Workers::start(threads, &shared, &stop)?);
     for l in listeners {
         tracing::info!("Ready to accept connections tcp {}", l.local_addr()?);
-        tokio::spawn(accept_loop(l, shared.clone(), stop.clone()));
+        tokio::spawn(accept_loop(l, workers.clone()));
     }
     tokio::spawn(sweeper(shared.clone()));
     tracing::info!(
-        "shardis {} started, pid {}, {} worker threads",
+        "shardis {} started, pid {}, {threads} event loop threads",
         env!("CARGO_PKG_VERSION"),
         std::process::id(),
-        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
@@ -112,24 +114,62 @@ fn allocated() -> u64 {
     stats::allocated::read().map_or(0, |n| n as u64)
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, stop: Arc<Notify>) {
+/// The event-loop threads. Each runs its own single-threaded Tokio runtime and owns the
+/// connections handed to it: a connection's commands always run on that thread, inline, and
+/// threads never wake each other to steal work (on a small machine those wake-ups cost more
+/// than the commands).
+struct Workers {
+    queues: Vec<mpsc::UnboundedSender<(std::net::TcpStream, SocketAddr)>>,
+    next: AtomicUsize,
+}
+
+impl Workers {
+    fn start(n: usize, shared: &Arc<Shared>, stop: &Arc<Notify>) -> Result<Workers> {
+        let mut queues = Vec::with_capacity(n);
+        for i in 0..n {
+            let (tx, mut rx) = mpsc::unbounded_channel::<(std::net::TcpStream, SocketAddr)>();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let (shared, stop) = (shared.clone(), stop.clone());
+            std::thread::Builder::new().name(format!("shardis-io-{i}")).spawn(move || {
+                rt.block_on(async move {
+                    while let Some((std_stream, peer)) = rx.recv().await {
+                        let Ok(stream) = TcpStream::from_std(std_stream) else { continue };
+                        let (shared, stop) = (shared.clone(), stop.clone());
+                        tokio::spawn(async move {
+                            if let Err(e) = serve(stream, peer, shared, stop).await {
+                                tracing::debug!("client {peer} closed: {e}");
+                            }
+                        });
+                    }
+                })
+            })?;
+            queues.push(tx);
+        }
+        Ok(Workers { queues, next: AtomicUsize::new(0) })
+    }
+
+    /// Hands a new connection to the next thread, round robin.
+    fn assign(&self, stream: TcpStream, peer: SocketAddr) {
+        let i = self.next.fetch_add(1, Relaxed) % self.queues.len();
+        match stream.into_std() {
+            Ok(s) => {
+                let _ = self.queues[i].send((s, peer));
+            }
+            Err(e) => tracing::warn!("Accepting client connection: {e}"),
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, workers: Arc<Workers>) {
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(x) => x,
+        match listener.accept().await {
+            Ok((stream, peer)) => workers.assign(stream, peer),
             Err(e) => {
                 // Running out of descriptors must not end the listener; back off and retry.
                 tracing::warn!("Accepting client connection: {e}");
                 tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
             }
-        };
-        let shared = shared.clone();
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            if let Err(e) = serve(stream, peer, shared, stop).await {
-                tracing::debug!("client {peer} closed: {e}");
-            }
-        });
+        }
     }
 }
 
