@@ -314,17 +314,28 @@ impl Config {
         (d.set)(self, args)
     }
 
-    /// CONFIG GET: every `(name, value)` whose name matches one of the glob patterns.
-    pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
-        DIRECTIVES
-            .iter()
-            .filter(|d| {
-                patterns
-                    .iter()
-                    .any(|p| glob_match(p, d.name.as_bytes(), true))
-            })
-            .map(|d| (d.name, (d.get)(self)))
-            .collect()
+    /// CONFIG GET: every `(name, value)` a pattern asks for. As in Redis, a name without
+    /// glob characters is looked up directly and echoed as typed; a pattern is matched
+    /// case-insensitively against every directive; nothing is listed twice.
+    pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for p in patterns {
+            if !p.iter().any(|c| b"[*?".contains(c)) {
+                let name = String::from_utf8_lossy(p).into_owned();
+                if let Some(d) = directive(&name) {
+                    if !out.iter().any(|(n, _)| *n == name) {
+                        out.push((name, (d.get)(self)));
+                    }
+                }
+                continue;
+            }
+            for d in DIRECTIVES {
+                if glob_match(p, d.name.as_bytes(), true) && !out.iter().any(|(n, _)| n == d.name) {
+                    out.push((d.name.to_string(), (d.get)(self)));
+                }
+            }
+        }
+        out
     }
 
     /// CONFIG SET of several pairs, all or nothing: the new config is built on a copy and only
@@ -380,7 +391,8 @@ mod tests {
             .unwrap();
         assert_eq!(n.timeout, 5);
         assert_eq!(n.maxmemory, 1 << 20);
-        let got = n.get_matching(&[b"max*"]);
-        assert!(got.iter().any(|(k, v)| *k == "maxmemory" && v == "1048576"));
+        let got = n.get_matching(&[b"max*", b"MAXMEMORY"]);
+        assert!(got.iter().any(|(k, v)| k == "MAXMEMORY" && v == "1048576"));
+        assert!(got.iter().any(|(k, v)| k == "maxmemory" && v == "1048576"));
     }
 }

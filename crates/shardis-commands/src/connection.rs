@@ -113,7 +113,7 @@ pub fn hello(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         set_authenticated(ctx);
     }
     if !ctx.sess.authenticated {
-        return Err(err("-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
+        return Err(err("-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     }
     if let Some(n) = name {
         if !valid_name(n) {
@@ -245,9 +245,10 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         } else if is(a, "id") && j + 1 < args.len() {
             let mut v = Vec::new();
             for x in args.tail(j + 1).iter() {
+                // Any integer is a valid ID to ask for; ones no client has match nothing.
                 match int(x) {
-                    Ok(n) if n > 0 => v.push(n as u64),
-                    _ => return Err(err("Invalid client ID")),
+                    Ok(n) => v.push(n as u64),
+                    Err(_) => return Err(err("Invalid client ID")),
                 }
             }
             ids = Some(v);
@@ -397,7 +398,7 @@ pub fn client_reply(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     } else if is(a, "off") {
         ctx.sess.reply_mode = ReplyMode::Off;
     } else if is(a, "skip") {
-        if ctx.sess.reply_mode == ReplyMode::On {
+        if ctx.sess.reply_mode != ReplyMode::Off {
             ctx.sess.reply_mode = ReplyMode::SkipNext;
         }
     } else {
@@ -416,7 +417,13 @@ pub fn client_pause(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         3 => false,
         4 if is(args.get(3), "write") => true,
         4 if is(args.get(3), "all") => false,
-        _ => return Err(CmdError::Syntax),
+        4 => return Err(err("CLIENT PAUSE mode must be WRITE or ALL")),
+        _ => {
+            return Err(err(format!(
+                "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                String::from_utf8_lossy(args.get(1))
+            )))
+        }
     };
     let mut p = ctx.shared.pause.lock();
     let until = Instant::now() + Duration::from_millis(ms as u64);

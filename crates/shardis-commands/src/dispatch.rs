@@ -44,8 +44,14 @@ pub fn resolve(args: &Args<'_>) -> Result<(usize, &'static CommandSpec), String>
         return Ok((id, cmd));
     }
     idx.lookup_sub(id, args.get(1)).ok_or_else(|| {
-        let sub: String = String::from_utf8_lossy(args.get(1)).chars().take(128).collect();
-        format!("unknown subcommand '{sub}'. Try {} HELP.", cmd.name.to_ascii_uppercase())
+        let sub: String = String::from_utf8_lossy(args.get(1))
+            .chars()
+            .take(128)
+            .collect();
+        format!(
+            "unknown subcommand '{sub}'. Try {} HELP.",
+            cmd.name.to_ascii_uppercase()
+        )
     })
 }
 
@@ -57,29 +63,26 @@ pub fn execute(
     out: &mut ReplyWriter,
 ) -> Outcome {
     let mark = out.out.len();
-    let suppress = match sess.reply_mode {
-        ReplyMode::On => false,
-        ReplyMode::Off => true,
-        ReplyMode::Skip => {
-            sess.reply_mode = ReplyMode::On;
-            true
-        }
-        ReplyMode::SkipNext => {
-            sess.reply_mode = ReplyMode::Skip;
-            false
-        }
-    };
+    let skipping = sess.reply_mode == ReplyMode::Skip;
     let outcome = run(shared, sess, args, out);
     if outcome != Outcome::Done {
-        // Undo the reply-mode step: the command will be retried.
-        if suppress && sess.reply_mode == ReplyMode::On {
-            sess.reply_mode = ReplyMode::Skip;
-        }
         return outcome;
     }
+    // Like Redis, suppression is decided when the reply is made: CLIENT REPLY ON answers +OK
+    // and RESET answers +RESET even though the mode was OFF when they arrived.
+    let suppress = match sess.reply_mode {
+        ReplyMode::Off => true,
+        ReplyMode::On => false,
+        ReplyMode::Skip | ReplyMode::SkipNext => skipping,
+    };
     if suppress {
         out.out.truncate(mark);
     }
+    sess.reply_mode = match sess.reply_mode {
+        ReplyMode::Skip if skipping => ReplyMode::On,
+        ReplyMode::SkipNext => ReplyMode::Skip,
+        m => m,
+    };
     outcome
 }
 
@@ -87,17 +90,21 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
     let (id, spec) = match resolve(&args) {
         Ok(s) => s,
         Err(e) => {
+            shared.count_error(&e);
             out.error(&e);
             return Outcome::Done;
         }
     };
     if !spec.arity_ok(args.len()) || spec.handler.is_none() {
         shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
-        out.error(&CmdError::Arity(spec.name.to_string()).to_string());
+        let e = CmdError::Arity(spec.name.to_string()).to_string();
+        shared.count_error(&e);
+        out.error(&e);
         return Outcome::Done;
     }
     if !sess.authenticated && !spec.has_flag("no_auth") {
         shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
+        shared.count_error("-NOAUTH");
         out.error("-NOAUTH Authentication required.");
         return Outcome::Done;
     }
@@ -107,6 +114,8 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
         return Outcome::Paused(wait);
     }
     let handler = spec.handler.expect("checked above");
+    // TOUCH touches keys whatever CLIENT NO-TOUCH says, as in Redis.
+    shardis_keyspace::set_touch(!sess.handle.no_touch.load(Relaxed) || spec.name == "touch");
     // Set before running, so CLIENT LIST shows itself as the current command like Redis.
     sess.handle.last_cmd.store(id as u32 + 1, Relaxed);
     let start = Instant::now();
@@ -119,14 +128,17 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
         };
         handler(&mut ctx, args)
     };
-    let usec = start.elapsed().as_micros() as u64;
+    let nanos = start.elapsed().as_nanos() as u64;
     let failed = result.is_err();
     if let Err(e) = result {
-        out.error(&e.to_string());
+        let e = e.to_string();
+        shared.count_error(&e);
+        out.error(&e);
     }
     shared.stats(|s| {
         s.calls[id].fetch_add(1, Relaxed);
-        s.usec[id].fetch_add(usec, Relaxed);
+        s.nanos[id].fetch_add(nanos, Relaxed);
+        s.latency[id].get_or_init(Default::default).record(nanos);
         if failed {
             s.failed[id].fetch_add(1, Relaxed);
         }

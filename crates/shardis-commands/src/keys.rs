@@ -426,20 +426,26 @@ fn lfu_policy(ctx: &Ctx<'_>) -> bool {
     ctx.shared.config.read().maxmemory_policy.contains("lfu")
 }
 
+// Redis looks the key up before it checks the policy: a missing key is nil either way.
 pub fn object_idletime(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    if lfu_policy(ctx) {
-        return Err(err("An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
-    }
+    let lfu = lfu_policy(ctx);
     object_entry(ctx, args, |e, now| {
+        if lfu {
+            return Err(err("An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+        }
         Ok((now / 1000).saturating_sub(e.lru as u64) as i64)
     })
 }
 
 pub fn object_freq(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    if !lfu_policy(ctx) {
-        return Err(err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
-    }
-    object_entry(ctx, args, |_, _| Ok(0))
+    let lfu = lfu_policy(ctx);
+    object_entry(ctx, args, |_, _| {
+        if !lfu {
+            return Err(err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+        }
+        // No LFU counters are kept until eviction exists; a fresh key's counter in Redis.
+        Ok(5)
+    })
 }
 
 pub fn object_help(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {

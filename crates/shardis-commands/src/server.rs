@@ -3,12 +3,12 @@
 
 use crate::config::Config;
 use crate::connection::REDIS_VERSION;
-use crate::ctx::{Action, Ctx};
+use crate::ctx::{Action, Ctx, Histogram};
 use crate::error::{err, CmdError, CmdResult};
 use crate::glob::glob_match;
-use crate::spec::{index, CommandSpec};
+use crate::spec::{index, CommandSpec, Node};
 use crate::table::COMMANDS;
-use crate::util::{int, is};
+use crate::util::is;
 use shardis_keyspace::Shard;
 use shardis_protocol::Args;
 use std::fmt::Write;
@@ -25,7 +25,7 @@ pub fn help(ctx: &mut Ctx<'_>, cmd: &str, lines: &[&str]) {
         ctx.out.simple(l);
     }
     ctx.out.simple("HELP");
-    ctx.out.simple("    Print this help.");
+    ctx.out.simple("    Prints this help.");
 }
 
 fn command_info_one(ctx: &mut Ctx<'_>, c: &CommandSpec) {
@@ -44,9 +44,9 @@ fn command_info_one(ctx: &mut Ctx<'_>, c: &CommandSpec) {
     for a in c.acl {
         o.simple(a);
     }
-    o.set(0);
-    o.array(0);
-    o.array(c.subcommands.len());
+    c.tips.write(o);
+    c.key_specs.write(o);
+    o.set(c.subcommands.len());
     for s in c.subcommands {
         command_info_one(ctx, s);
     }
@@ -79,7 +79,7 @@ pub fn command_info(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     for name in args.tail(2).iter() {
         match find(name) {
             Some(c) => command_info_one(ctx, c),
-            None => ctx.out.null_array(),
+            None => ctx.out.null(),
         }
     }
     Ok(())
@@ -88,16 +88,13 @@ pub fn command_info(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 fn command_docs_one(ctx: &mut Ctx<'_>, c: &CommandSpec) {
     let o = &mut *ctx.out;
     o.bulk(c.name.as_bytes());
-    let n = 4 + !c.subcommands.is_empty() as usize;
-    o.map(n);
-    for (k, v) in [
-        ("summary", c.summary),
-        ("since", c.since),
-        ("group", c.group),
-        ("complexity", c.complexity),
-    ] {
+    let Node::Map(fields) = &c.docs else {
+        unreachable!("docs are a map")
+    };
+    o.map(fields.len() + !c.subcommands.is_empty() as usize);
+    for (k, v) in fields.iter() {
         o.bulk(k.as_bytes());
-        o.bulk(v.as_bytes());
+        v.write(o);
     }
     if !c.subcommands.is_empty() {
         o.bulk(b"subcommands");
@@ -158,7 +155,8 @@ pub fn command_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 pub fn command_getkeys(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let call = args.tail(2);
-    let (_, spec) = crate::dispatch::resolve(&call).map_err(|_| err("Invalid command specified"))?;
+    let (_, spec) =
+        crate::dispatch::resolve(&call).map_err(|_| err("Invalid command specified"))?;
     if !spec.arity_ok(call.len()) {
         return Err(err("Invalid number of arguments specified for command"));
     }
@@ -245,6 +243,9 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
     "keyspace",
 ];
 const ALL_SECTIONS: &[&str] = &[
@@ -255,7 +256,11 @@ const ALL_SECTIONS: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "modules",
     "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
     "keyspace",
 ];
 
@@ -385,7 +390,7 @@ pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
                     if calls + rejected + failed == 0 {
                         continue;
                     }
-                    let usec = sh.total(|s| s.usec[i].load(Relaxed));
+                    let usec = sh.total(|s| s.nanos[i].load(Relaxed)) / 1000;
                     let per = if calls > 0 {
                         usec as f64 / calls as f64
                     } else {
@@ -395,6 +400,29 @@ pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
                         t,
                         "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={rejected},failed_calls={failed}\r\n",
                         c.name
+                    );
+                }
+            }
+            "modules" => t.push_str("# Modules\r\n"),
+            "cluster" => t.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            "errorstats" => {
+                t.push_str("# Errorstats\r\n");
+                for (code, n) in sh.error_counts() {
+                    let _ = write!(t, "errorstat_{code}:count={n}\r\n");
+                }
+            }
+            "latencystats" => {
+                t.push_str("# Latencystats\r\n");
+                for (i, c) in index().all.iter().enumerate() {
+                    let Some(h) = sh.latency(i) else { continue };
+                    let p = |q: f64| Histogram::percentile(&h, q) as f64 / 1000.0;
+                    let _ = write!(
+                        t,
+                        "latency_percentiles_usec_{}:p50={:.3},p99={:.3},p99.9={:.3}\r\n",
+                        c.name,
+                        p(50.0),
+                        p(99.0),
+                        p(99.9)
                     );
                 }
             }
@@ -464,7 +492,7 @@ pub fn config_get(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 pub fn config_set(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let rest = args.tail(2);
     if !rest.len().is_multiple_of(2) {
-        return Err(CmdError::Arity("config|set".into()));
+        return Err(CmdError::Syntax);
     }
     let pairs: Vec<(String, String)> = (0..rest.len())
         .step_by(2)
@@ -612,26 +640,89 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// C's `strtod` as DEBUG uses it: the longest numeric prefix, 0 when there is none.
+fn c_strtod(arg: &[u8]) -> f64 {
+    let s = String::from_utf8_lossy(&arg[..arg.len().min(64)]);
+    let t = s.trim_start();
+    (1..=t.len())
+        .rev()
+        .find_map(|n| t.get(..n).and_then(|p| p.parse::<f64>().ok()))
+        .unwrap_or(0.0)
+}
+
+/// C's `atoi`: optional sign and leading digits, 0 when there are none.
+fn c_atoi(arg: &[u8]) -> i64 {
+    let s = String::from_utf8_lossy(arg);
+    let t = s.trim_start();
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(t.len(), |(i, _)| i);
+    t[..end].parse::<i64>().unwrap_or(0)
+}
+
+/// Pauses every client's commands for `d` (never shortening a longer pause in force).
+fn pause_all(shared: &crate::ctx::Shared, d: Duration) {
+    let mut p = shared.pause.lock();
+    let until = std::time::Instant::now() + d;
+    if p.until.is_none_or(|u| u < until) {
+        p.until = Some(until);
+    }
+    p.write_only = false;
+    shared.paused.store(true, Relaxed);
+}
+
+/// The length a value would take in an RDB file without compression, as DEBUG OBJECT
+/// reports it (`rdbSavedObjectLen`): small integers use RDB's integer encodings.
+fn serialized_len(v: &shardis_keyspace::Value) -> usize {
+    let shardis_keyspace::Value::Str(s) = v;
+    let as_int = if s.len() <= 11 {
+        crate::num::parse_i64(s)
+    } else {
+        None
+    };
+    match as_int {
+        Some(n) if (-128..=127).contains(&n) => 2,
+        Some(n) if (-32768..=32767).contains(&n) => 3,
+        Some(n) if (i32::MIN as i64..=i32::MAX as i64).contains(&n) => 5,
+        _ => {
+            let len = s.len();
+            let prefix = match len {
+                0..=63 => 1,
+                64..=16383 => 2,
+                _ if len <= u32::MAX as usize => 5,
+                _ => 9,
+            };
+            prefix + len
+        }
+    }
+}
+
 pub fn debug(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let sub = args.get(1);
     if is(sub, "sleep") && args.len() == 3 {
-        let secs = crate::num::parse_f64(args.get(2)).ok_or(CmdError::NotFloat)?;
-        ctx.sess.action = Some(Action::Sleep(Duration::from_secs_f64(secs.clamp(0.0, 1e9))));
+        // Redis's DEBUG SLEEP stalls the whole server (its one thread sleeps); test suites
+        // rely on that, so every client's commands wait, not only this one's.
+        let secs = c_strtod(args.get(2)).clamp(0.0, 1e9);
+        let d = Duration::from_secs_f64(secs);
+        pause_all(ctx.shared, d);
+        ctx.sess.action = Some(Action::Sleep(d));
         ctx.out.ok();
     } else if is(sub, "set-active-expire") && args.len() == 3 {
-        let on = int(args.get(2))? != 0;
-        ctx.shared.keyspace.set_active_expire(on);
+        ctx.shared
+            .keyspace
+            .set_active_expire(c_atoi(args.get(2)) != 0);
         ctx.out.ok();
     } else if is(sub, "object") && args.len() == 3 {
         let (db, key) = (ctx.db(), args.get(2));
         let mut l = ctx.shared.keyspace.lock_key(db, key);
         let now = l.now;
         let line = l.peek(db, key).map(|e| {
-            let shardis_keyspace::Value::Str(s) = &e.value;
             format!(
-                "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                "Value at:0x0 refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                e.value.refcount(),
                 e.value.encoding(),
-                s.len(),
+                serialized_len(&e.value),
                 e.lru & 0xff_ffff,
                 (now / 1000).saturating_sub(e.lru as u64)
             )

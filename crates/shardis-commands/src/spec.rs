@@ -6,12 +6,48 @@
 use crate::ctx::Ctx;
 use crate::error::CmdResult;
 use crate::table::COMMANDS;
-use shardis_protocol::Args;
+use shardis_protocol::{Args, ReplyWriter};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// A command handler: parses `args` (already arity-checked), runs, writes its reply.
 pub type Handler = fn(&mut Ctx<'_>, Args<'_>) -> CmdResult;
+
+/// A typed reply tree for the nested parts of COMMAND INFO and COMMAND DOCS, so one table
+/// renders correctly in RESP2 and RESP3.
+pub enum Node {
+    Map(&'static [(&'static str, Node)]),
+    Array(&'static [Node]),
+    Set(&'static [Node]),
+    Bulk(&'static str),
+    Simple(&'static str),
+    Int(i64),
+}
+
+impl Node {
+    pub fn write(&self, out: &mut ReplyWriter) {
+        match self {
+            Node::Map(kv) => {
+                out.map(kv.len());
+                for (k, v) in kv.iter() {
+                    out.bulk(k.as_bytes());
+                    v.write(out);
+                }
+            }
+            Node::Array(items) => {
+                out.array(items.len());
+                items.iter().for_each(|i| i.write(out));
+            }
+            Node::Set(items) => {
+                out.set(items.len());
+                items.iter().for_each(|i| i.write(out));
+            }
+            Node::Bulk(s) => out.bulk(s.as_bytes()),
+            Node::Simple(s) => out.simple(s),
+            Node::Int(n) => out.int(*n),
+        }
+    }
+}
 
 /// One command (or subcommand, named `parent|sub`) and its Redis metadata.
 pub struct CommandSpec {
@@ -27,6 +63,11 @@ pub struct CommandSpec {
     pub since: &'static str,
     pub summary: &'static str,
     pub complexity: &'static str,
+    /// COMMAND INFO's tips and key specifications, as Redis 7.0 reports them.
+    pub tips: Node,
+    pub key_specs: Node,
+    /// COMMAND DOCS's map for this command, without its subcommands.
+    pub docs: Node,
     /// `None` for container commands (CLIENT, CONFIG…), which dispatch to `subcommands`.
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
@@ -113,7 +154,10 @@ impl Index {
         let p = self.all[parent];
         p.subcommands.iter().enumerate().find_map(|(i, c)| {
             let short = &c.name[p.name.len() + 1..];
-            short.as_bytes().eq_ignore_ascii_case(sub).then_some((parent + 1 + i, c))
+            short
+                .as_bytes()
+                .eq_ignore_ascii_case(sub)
+                .then_some((parent + 1 + i, c))
         })
     }
 }

@@ -154,26 +154,26 @@ impl Keyspace {
         &self.slots[db * SHARDS_PER_DB..(db + 1) * SHARDS_PER_DB]
     }
 
-    /// Live keys in `db`. Expired keys are reclaimed first, so none is ever counted.
+    /// Live keys in `db`. Expired keys awaiting reclamation are not counted, and counting
+    /// reclaims nothing, so `DEBUG SET-ACTIVE-EXPIRE 0` leaves them in place as in Redis.
     pub fn dbsize(&self, db: usize) -> usize {
-        let now = now_ms();
-        self.db_slots(db)
-            .iter()
-            .map(|s| {
-                let mut g = s.0.lock();
-                g.purge_expired(now);
-                g.len()
-            })
-            .sum()
+        self.db_stats(db).0
     }
 
-    /// `(keys, keys with an expiry)` of `db`, for INFO keyspace.
+    /// `(live keys, live keys with an expiry)` of `db`, for DBSIZE and INFO keyspace.
     pub fn db_stats(&self, db: usize) -> (usize, usize) {
         let now = now_ms();
         self.db_slots(db).iter().fold((0, 0), |(k, v), s| {
-            let mut g = s.0.lock();
-            g.purge_expired(now);
-            (k + g.len(), v + g.volatile)
+            let g = s.0.lock();
+            if g.volatile == 0 {
+                return (k + g.len(), v);
+            }
+            let (mut live, mut vol) = (0, 0);
+            for e in g.iter().filter(|e| !e.is_expired(now)) {
+                live += 1;
+                vol += e.expire_at().is_some() as usize;
+            }
+            (k + live, v + vol)
         })
     }
 
@@ -268,20 +268,17 @@ impl Keyspace {
     pub fn random_key(&self, db: usize) -> Option<Vec<u8>> {
         let now = now_ms();
         let slots = self.db_slots(db);
+        // A few random shards first; then every shard in order from a random start, so a
+        // nearly empty database still finds its keys in bounded time.
         let start = fastrand::usize(..SHARDS_PER_DB);
-        // Try random shards first, then fall back to walking all of them in order, so a
-        // nearly empty database still answers in bounded time.
-        for i in 0..SHARDS_PER_DB {
-            let s = if i < 8 {
-                fastrand::usize(..SHARDS_PER_DB)
-            } else {
-                (start + i) % SHARDS_PER_DB
-            };
-            let mut g = slots[s].0.lock();
-            g.purge_expired(now);
-            let n = g.len();
-            if n > 0 {
-                return g.iter().nth(fastrand::usize(..n)).map(|e| e.key().to_vec());
+        let tries = (0..8)
+            .map(|_| fastrand::usize(..SHARDS_PER_DB))
+            .chain((0..SHARDS_PER_DB).map(|i| (start + i) % SHARDS_PER_DB));
+        for s in tries {
+            let g = slots[s].0.lock();
+            let live: Vec<&Entry> = g.iter().filter(|e| !e.is_expired(now)).collect();
+            if !live.is_empty() {
+                return Some(live[fastrand::usize(..live.len())].key().to_vec());
             }
         }
         None
@@ -314,6 +311,17 @@ impl Keyspace {
     }
 }
 
+thread_local! {
+    static TOUCH: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Whether reads by the command about to run on this thread update keys' access clocks.
+/// A thread-local because the flag belongs to the client (CLIENT NO-TOUCH) while the clock
+/// lives deep in the keyspace, and commands run to completion on one thread.
+pub fn set_touch(on: bool) {
+    TOUCH.set(on);
+}
+
 impl<'a> Locked<'a> {
     #[inline]
     fn shard(&mut self, db: usize, hash: u64) -> &mut Shard {
@@ -326,11 +334,14 @@ impl<'a> Locked<'a> {
         &mut g.1
     }
 
-    /// The live entry of `key`, touching its access clock.
+    /// The live entry of `key`, touching its access clock unless this thread's command runs
+    /// for a CLIENT NO-TOUCH client.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let (h, now) = (self.ks.hash(key), self.now);
         let e = self.shard(db, h).lookup(h, key, now)?;
-        e.lru = lru_clock(now);
+        if TOUCH.get() {
+            e.lru = lru_clock(now);
+        }
         Some(e)
     }
 

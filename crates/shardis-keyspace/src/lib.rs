@@ -12,6 +12,6 @@ mod value;
 
 pub use clock::now_ms;
 pub use key::Key;
-pub use keyspace::{Keyspace, Locked, ScanPage};
+pub use keyspace::{set_touch, Keyspace, Locked, ScanPage};
 pub use shard::{Entry, Shard};
 pub use value::{StrEnc, StrVal, Value};

@@ -128,24 +128,33 @@ impl Workers {
         let mut queues = Vec::with_capacity(n);
         for i in 0..n {
             let (tx, mut rx) = mpsc::unbounded_channel::<(std::net::TcpStream, SocketAddr)>();
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             let (shared, stop) = (shared.clone(), stop.clone());
-            std::thread::Builder::new().name(format!("shardis-io-{i}")).spawn(move || {
-                rt.block_on(async move {
-                    while let Some((std_stream, peer)) = rx.recv().await {
-                        let Ok(stream) = TcpStream::from_std(std_stream) else { continue };
-                        let (shared, stop) = (shared.clone(), stop.clone());
-                        tokio::spawn(async move {
-                            if let Err(e) = serve(stream, peer, shared, stop).await {
-                                tracing::debug!("client {peer} closed: {e}");
-                            }
-                        });
-                    }
-                })
-            })?;
+            std::thread::Builder::new()
+                .name(format!("shardis-io-{i}"))
+                .spawn(move || {
+                    rt.block_on(async move {
+                        while let Some((std_stream, peer)) = rx.recv().await {
+                            let Ok(stream) = TcpStream::from_std(std_stream) else {
+                                continue;
+                            };
+                            let (shared, stop) = (shared.clone(), stop.clone());
+                            tokio::spawn(async move {
+                                if let Err(e) = serve(stream, peer, shared, stop).await {
+                                    tracing::debug!("client {peer} closed: {e}");
+                                }
+                            });
+                        }
+                    })
+                })?;
             queues.push(tx);
         }
-        Ok(Workers { queues, next: AtomicUsize::new(0) })
+        Ok(Workers {
+            queues,
+            next: AtomicUsize::new(0),
+        })
     }
 
     /// Hands a new connection to the next thread, round robin.
@@ -303,6 +312,7 @@ async fn connection_loop(
                     break;
                 }
                 Err(ParseError(msg)) => {
+                    shared.count_error("ERR");
                     out.error(&format!("Protocol error: {msg}"));
                     flush(stream, &mut out).await?;
                     tracing::debug!("Protocol error ({msg}) from client {}", sess.handle.addr);

@@ -199,7 +199,7 @@ fn requirepass_gates_everything_but_auth() {
         c.cmd(&["AUTH", "wrong"]),
         "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
     );
-    assert_eq!(c.cmd(&["HELLO", "3"]).split("\r\n").next(), Some("-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
+    assert_eq!(c.cmd(&["HELLO", "3"]).split("\r\n").next(), Some("-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     assert_eq!(c.cmd(&["AUTH", "sekret"]), "+OK\r\n");
     assert_eq!(c.cmd(&["GET", "k"]), "$-1\r\n");
     let mut d = s.raw();
@@ -238,6 +238,15 @@ fn auth_without_password_configured() {
 fn maxclients_refuses_the_extra_client() {
     let s = Server::start(&["--maxclients", "2"]);
     let mut a = s.raw();
+    // Wait until the harness's start-up probe connections are gone and `a` is alone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while a.cmd(&["CLIENT", "LIST"]).matches("id=").count() > 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "probe connections linger"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let mut b = s.raw();
     assert_eq!(a.cmd(&["PING"]), "+PONG\r\n");
     assert_eq!(b.cmd(&["PING"]), "+PONG\r\n");
