@@ -30,6 +30,8 @@ pub struct Config {
     pub hz: u64,
     pub daemonize: bool,
     pub io_threads: u64,
+    /// Event-loop threads that run connections; 0 means one per core.
+    pub event_loops: u64,
     pub cluster_enabled: bool,
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
@@ -62,6 +64,7 @@ impl Default for Config {
             hz: 10,
             daemonize: false,
             io_threads: 1,
+            event_loops: 0,
             cluster_enabled: false,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
@@ -162,9 +165,10 @@ macro_rules! d {
 
 /// Every directive, in the order CONFIG GET * lists them.
 pub static DIRECTIVES: &[Directive] = &[
-    d!("port", true, |c| c.port.to_string(), |c, v| c.port =
+    // Taking effect needs the listeners rebound, which is not built yet.
+    d!("port", false, |c| c.port.to_string(), |c, v| c.port =
         int_in(v, 0, 65535)? as u16),
-    d!("bind", true, |c| c.bind.join(" "), |c, v| {
+    d!("bind", false, |c| c.bind.join(" "), |c, v| {
         // Like Redis, `bind` takes one or more addresses on one line; CONFIG SET passes one
         // space-separated string.
         let addrs: Vec<String> = v
@@ -276,6 +280,12 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("io-threads", false, |c| c.io_threads.to_string(), |c, v| {
         c.io_threads = int_in(v, 1, 128)? as u64
     }),
+    d!(
+        "event-loops",
+        false,
+        |c| c.event_loops.to_string(),
+        |c, v| { c.event_loops = int_in(v, 0, 1024)? as u64 }
+    ),
     d!(
         "cluster-enabled",
         false,

@@ -228,6 +228,11 @@ pub struct Shared {
     pub config_file: String,
     /// Bytes allocated by the process's allocator, installed by the binary that picks it.
     pub allocated_bytes: OnceLock<fn() -> u64>,
+    /// Applies CONFIG SET's effects outside the config itself (log level, working directory);
+    /// an error refuses the whole CONFIG SET. Installed by the binary.
+    #[allow(clippy::type_complexity)]
+    pub on_config_change:
+        OnceLock<Box<dyn Fn(&Config, &Config) -> Result<(), String> + Send + Sync>>,
     /// Bumped by every CONFIG SET, so connections refresh their cached limits without taking
     /// the config lock on every read.
     pub config_gen: AtomicU64,
@@ -269,16 +274,24 @@ impl Shared {
                 .unwrap_or_default(),
             config_file,
             allocated_bytes: OnceLock::new(),
+            on_config_change: OnceLock::new(),
             config_gen: AtomicU64::new(0),
             max_bulk: AtomicU64::new(max_bulk),
         })
     }
 
-    /// Replaces the configuration (CONFIG SET) and tells connections to refresh.
-    pub fn set_config(&self, next: Config) {
+    /// Replaces the configuration (CONFIG SET), applies its outside effects, and tells
+    /// connections to refresh. Nothing changes if an effect fails.
+    pub fn set_config(&self, next: Config) -> Result<(), String> {
+        let mut cfg = self.config.write();
+        if let Some(apply) = self.on_config_change.get() {
+            apply(&cfg, &next)?;
+        }
         self.max_bulk.store(next.proto_max_bulk_len, Relaxed);
-        *self.config.write() = next;
+        *cfg = next;
+        drop(cfg);
         self.config_gen.fetch_add(1, Relaxed);
+        Ok(())
     }
 
     /// `proto-max-bulk-len` without taking the config lock.

@@ -505,7 +505,9 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         .collect();
     // Built on a copy and swapped in whole, so a bad pair changes nothing.
     let next = ctx.shared.config.read().set_many(&pairs).map_err(err)?;
-    ctx.shared.set_config(next);
+    ctx.shared
+        .set_config(next)
+        .map_err(|e| err(format!("CONFIG SET failed - {e}")))?;
     ctx.out.ok();
     Ok(())
 }

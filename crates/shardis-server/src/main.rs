@@ -1,5 +1,5 @@
 //! shardis-server: the binary. Reads the command line and config file, sets up logging, and
-//! runs the network server on a multi-threaded Tokio runtime.
+//! runs the network server: one Tokio event loop per core.
 
 mod cli;
 mod net;
@@ -12,33 +12,42 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-fn init_logging(cfg: &shardis_commands::Config) -> Result<()> {
+/// The log level a `loglevel` value stands for.
+fn level_of(loglevel: &str) -> tracing_subscriber::filter::LevelFilter {
     use tracing_subscriber::filter::LevelFilter;
-    let level = match cfg.loglevel.as_str() {
+    match loglevel {
         "debug" | "verbose" => LevelFilter::DEBUG,
         "warning" => LevelFilter::WARN,
         "nothing" => LevelFilter::OFF,
         _ => LevelFilter::INFO,
-    };
+    }
+}
+
+/// Installs the one-line log format, to stdout or `logfile`, and returns a function that
+/// changes the level at run time (CONFIG SET loglevel).
+fn init_logging(cfg: &shardis_commands::Config) -> Result<net::SetLevel> {
     use std::io::IsTerminal;
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
+    use tracing_subscriber::prelude::*;
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(level_of(&cfg.loglevel));
+    let fmt = tracing_subscriber::fmt::layer()
         .with_target(false)
-        .with_ansi(std::io::stdout().is_terminal())
         .compact();
     if cfg.logfile.is_empty() {
-        builder.init();
+        let fmt = fmt.with_ansi(std::io::stdout().is_terminal());
+        tracing_subscriber::registry().with(filter).with(fmt).init();
     } else {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&cfg.logfile)?;
-        builder
+        let fmt = fmt
             .with_ansi(false)
-            .with_writer(std::sync::Mutex::new(file))
-            .init();
+            .with_writer(std::sync::Mutex::new(file));
+        tracing_subscriber::registry().with(filter).with(fmt).init();
     }
-    Ok(())
+    Ok(Box::new(move |level: &str| {
+        let _ = handle.modify(|f| *f = level_of(level));
+    }))
 }
 
 fn main() -> ExitCode {
@@ -62,10 +71,13 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Err(e) = init_logging(&config) {
-        eprintln!("Can't open the log file: {e}");
-        return ExitCode::from(1);
-    }
+    let set_level = match init_logging(&config) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("Can't open the log file: {e}");
+            return ExitCode::from(1);
+        }
+    };
     if !config.dir.is_empty() {
         if let Err(e) = std::env::set_current_dir(&config.dir) {
             eprintln!("Can't chdir to '{}': {e}", config.dir);
@@ -84,7 +96,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(net::run(*config, file.unwrap_or_default())) {
+    match runtime.block_on(net::run(*config, file.unwrap_or_default(), set_level)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

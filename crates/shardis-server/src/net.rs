@@ -5,16 +5,16 @@
 //! `.await`.
 
 use anyhow::{bail, Context, Result};
-use bytes::{Buf, BytesMut};
 use shardis_commands::{execute, Action, Config, Outcome, Session, Shared};
 use shardis_protocol::{Limits, ParseError, Parsed, ReplyWriter, RequestParser, Span};
 use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
+use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::unix::AsyncFd;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Notify};
 
@@ -56,12 +56,28 @@ fn listen(addr: &str, port: u16) -> std::io::Result<TcpListener> {
     TcpListener::from_std(sock.into())
 }
 
+/// Changes the log level at run time.
+pub type SetLevel = Box<dyn Fn(&str) + Send + Sync>;
+
 /// Runs the server until SIGINT, SIGTERM or SHUTDOWN.
-pub async fn run(config: Config, config_file: String) -> Result<()> {
+pub async fn run(config: Config, config_file: String, set_level: SetLevel) -> Result<()> {
     let port = config.port;
     let binds = config.bind.clone();
     let shared = Shared::new(config, config_file);
     let _ = shared.allocated_bytes.set(allocated);
+    // CONFIG SET side effects that reach outside the config: the log level and `dir`.
+    let _ = shared
+        .on_config_change
+        .set(Box::new(move |old: &Config, new: &Config| {
+            if new.dir != old.dir {
+                std::env::set_current_dir(&new.dir)
+                    .map_err(|e| format!("Changing directory: {e}"))?;
+            }
+            if new.loglevel != old.loglevel {
+                set_level(&new.loglevel);
+            }
+            Ok(())
+        }));
     let mut listeners = Vec::new();
     for b in &binds {
         let (optional, addr) = match b.strip_prefix('-') {
@@ -82,7 +98,10 @@ pub async fn run(config: Config, config_file: String) -> Result<()> {
         bail!("no listening socket could be created");
     }
     let stop = Arc::new(Notify::new());
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match shared.config.read().event_loops {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n as usize,
+    };
     let workers = Arc::new(Workers::start(threads, &shared, &stop)?);
     for l in listeners {
         tracing::info!("Ready to accept connections tcp {}", l.local_addr()?);
@@ -136,10 +155,7 @@ impl Workers {
                 .name(format!("shardis-io-{i}"))
                 .spawn(move || {
                     rt.block_on(async move {
-                        while let Some((std_stream, peer)) = rx.recv().await {
-                            let Ok(stream) = TcpStream::from_std(std_stream) else {
-                                continue;
-                            };
+                        while let Some((stream, peer)) = rx.recv().await {
                             let (shared, stop) = (shared.clone(), stop.clone());
                             tokio::spawn(async move {
                                 if let Err(e) = serve(stream, peer, shared, stop).await {
@@ -191,48 +207,104 @@ async fn sweeper(shared: Arc<Shared>) {
     }
 }
 
+/// A client socket driven directly on its event loop through `AsyncFd`, so the connection
+/// can skip the read that would only return EAGAIN after a short read (one syscall less per
+/// request; Tokio's `TcpStream` needs that EAGAIN to learn the socket is drained).
+struct Conn {
+    fd: AsyncFd<std::net::TcpStream>,
+}
+
+impl Conn {
+    /// Reads into `buf`; 0 means the peer closed.
+    async fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let mut guard = self.fd.readable().await?;
+            match guard.try_io(|s| s.get_ref().read(buf)) {
+                Ok(Ok(n)) => {
+                    // A short read drained the socket. Readiness is edge-triggered and tracked
+                    // by event tick, so data arriving after this read still wakes us.
+                    if n > 0 && n < buf.len() {
+                        guard.clear_ready();
+                    }
+                    return Ok(n);
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    async fn write_all(&self, mut data: &[u8]) -> std::io::Result<()> {
+        while !data.is_empty() {
+            // A socket is nearly always writable: try first, wait only when it is full.
+            match self.fd.get_ref().write(data) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => data = &data[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let mut guard = self.fd.writable().await?;
+                    match guard.try_io(|s| s.get_ref().write(data)) {
+                        Ok(Ok(n)) => data = &data[n..],
+                        Ok(Err(e)) => return Err(e),
+                        Err(_would_block) => continue,
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
 async fn serve(
-    mut stream: TcpStream,
+    stream: std::net::TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
     stop: Arc<Notify>,
 ) -> Result<()> {
     let cfg = shared.config.read().clone();
+    // SAFETY: the `AsyncFd` owns the `TcpStream`, whose descriptor stays open and unchanged
+    // until the `AsyncFd` is dropped: the condition `register` requires.
+    #[allow(unsafe_code)]
+    let fd = unsafe { AsyncFd::register(stream) }.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let conn = Conn { fd };
     if protected_refuses(&cfg, peer.ip()) {
-        stream.write_all(DENIED.as_bytes()).await?;
+        conn.write_all(DENIED.as_bytes()).await?;
         return Ok(());
     }
     if shared.clients.lock().len() as u64 >= cfg.maxclients {
         shared.rejected_connections.fetch_add(1, Relaxed);
-        stream
-            .write_all(b"-ERR max number of clients reached\r\n")
+        conn.write_all(b"-ERR max number of clients reached\r\n")
             .await?;
         return Ok(());
     }
-    stream.set_nodelay(true)?;
+    let sock = conn.fd.get_ref();
+    sock.set_nodelay(true)?;
     if cfg.tcp_keepalive > 0 {
         let ka = TcpKeepalive::new().with_time(Duration::from_secs(cfg.tcp_keepalive));
-        let _ = SockRef::from(&stream).set_tcp_keepalive(&ka);
+        let _ = SockRef::from(sock).set_tcp_keepalive(&ka);
     }
-    let local = stream.local_addr()?;
+    let local = sock.local_addr()?;
     let handle = shared.register(peer.to_string(), local.to_string());
     let kill = Arc::new(Notify::new());
     let k = kill.clone();
     let _ = handle.waker.set(Box::new(move || k.notify_one()));
     let mut sess = Session::new(handle.clone(), cfg.requirepass.is_some());
-    let result = connection_loop(&mut stream, &shared, &mut sess, &kill, &stop).await;
+    let result = connection_loop(&conn, &shared, &mut sess, &kill, &stop).await;
     shared.unregister(handle.id);
     result
 }
 
 async fn connection_loop(
-    stream: &mut TcpStream,
+    conn: &Conn,
     shared: &Shared,
     sess: &mut Session,
     kill: &Notify,
     stop: &Notify,
 ) -> Result<()> {
-    let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+    // `rbuf[..filled]` holds received bytes; the rest is zeroed room for the next read.
+    let mut rbuf: Vec<u8> = vec![0; READ_CHUNK];
+    let mut filled = 0;
     let mut out = ReplyWriter::new(false);
     let mut parser = RequestParser::new();
     let mut spans: Vec<Span> = Vec::new();
@@ -244,8 +316,10 @@ async fn connection_loop(
         if sess.handle.killed.load(Relaxed) {
             return Ok(());
         }
-        if rbuf.capacity() - rbuf.len() < want.min(READ_CHUNK) {
-            rbuf.reserve(want.clamp(READ_CHUNK, MAX_READ_GROWTH));
+        if rbuf.len() - filled < want.min(READ_CHUNK) {
+            // Grow by what the parser says is missing, but never more than a step at a time:
+            // memory follows the bytes that arrive, not what a header declared.
+            rbuf.resize(filled + want.clamp(READ_CHUNK, MAX_READ_GROWTH), 0);
         }
         let now_gen = shared.config_gen.load(Relaxed);
         if now_gen != gen {
@@ -254,15 +328,15 @@ async fn connection_loop(
             (timeout, max_bulk, qbuf_limit) =
                 (c.timeout, c.proto_max_bulk_len, c.client_query_buffer_limit);
         }
-        let read = stream.read_buf(&mut rbuf);
         let n = tokio::select! {
-            r = read => r?,
+            r = conn.read(&mut rbuf[filled..]) => r?,
             _ = kill.notified() => return Ok(()),
             _ = idle(timeout) => return Ok(()),
         };
         if n == 0 {
             return Ok(());
         }
+        filled += n;
         sess.handle
             .last_active_ms
             .store(shardis_keyspace::now_ms(), Relaxed);
@@ -274,16 +348,17 @@ async fn connection_loop(
                 max_multibulk: i32::MAX as usize,
                 unauthenticated: !sess.authenticated,
             };
-            match parser.parse(&rbuf[start..], &mut spans, &limits) {
+            let input = &rbuf[start..filled];
+            match parser.parse(input, &mut spans, &limits) {
                 Ok(Parsed::Complete(len)) => {
                     if !spans.is_empty() {
-                        let args = parser.args(&rbuf[start..], &spans);
+                        let args = parser.args(input, &spans);
                         out.resp3 = sess.resp3;
                         loop {
                             match execute(shared, sess, args, &mut out) {
                                 Outcome::Done => break,
                                 Outcome::Paused(wait) => {
-                                    flush(stream, &mut out).await?;
+                                    flush(conn, &mut out).await?;
                                     tokio::time::sleep(wait.min(Duration::from_millis(10))).await;
                                 }
                             }
@@ -314,19 +389,25 @@ async fn connection_loop(
                 Err(ParseError(msg)) => {
                     shared.count_error("ERR");
                     out.error(&format!("Protocol error: {msg}"));
-                    flush(stream, &mut out).await?;
+                    flush(conn, &mut out).await?;
                     tracing::debug!("Protocol error ({msg}) from client {}", sess.handle.addr);
                     return Ok(());
                 }
             }
         }
-        rbuf.advance(start);
-        sess.handle.query_buf.store(rbuf.len(), Relaxed);
-        flush(stream, &mut out).await?;
+        rbuf.copy_within(start..filled, 0);
+        filled -= start;
+        if rbuf.len() > MAX_READ_GROWTH && filled < READ_CHUNK {
+            // Give back the room a large request needed once it is consumed.
+            rbuf.truncate(READ_CHUNK);
+            rbuf.shrink_to_fit();
+        }
+        sess.handle.query_buf.store(filled, Relaxed);
+        flush(conn, &mut out).await?;
         if close {
             return Ok(());
         }
-        if rbuf.len() as u64 > qbuf_limit {
+        if filled as u64 > qbuf_limit {
             tracing::warn!(
                 "Closing client {} that reached max query buffer length",
                 sess.handle.addr
@@ -343,9 +424,9 @@ async fn idle(timeout: u64) {
     tokio::time::sleep(Duration::from_secs(timeout)).await;
 }
 
-async fn flush(stream: &mut TcpStream, out: &mut ReplyWriter) -> Result<()> {
+async fn flush(conn: &Conn, out: &mut ReplyWriter) -> Result<()> {
     if !out.out.is_empty() {
-        stream.write_all(&out.out).await?;
+        conn.write_all(&out.out).await?;
         out.out.clear();
         // A huge reply must not keep its buffer forever.
         if out.out.capacity() > 4 * 1024 * 1024 {
