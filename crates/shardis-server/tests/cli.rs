@@ -297,3 +297,34 @@ fn protected_mode_denies_remote_peers() {
     );
     assert_eq!(host.ping_from_peer(port), "+PONG");
 }
+
+#[test]
+fn config_set_side_effects_apply_or_refuse_whole() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    let dir = std::env::temp_dir();
+    let dir = dir.to_str().unwrap();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "dir", dir, "loglevel", "debug"]),
+        "+OK\r\n"
+    );
+    let cwd = std::fs::read_link(format!("/proc/{}/cwd", s.pid())).unwrap();
+    assert_eq!(cwd, std::fs::canonicalize(dir).unwrap());
+    let r = c.cmd(&[
+        "CONFIG",
+        "SET",
+        "loglevel",
+        "warning",
+        "dir",
+        "/nonexistent/shardis",
+    ]);
+    assert!(r.starts_with("-ERR CONFIG SET failed"), "{r}");
+    assert!(
+        c.cmd(&["CONFIG", "GET", "loglevel"]).contains("debug"),
+        "a refused CONFIG SET changes nothing"
+    );
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "port", "1"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config\r\n"
+    );
+}
