@@ -165,7 +165,11 @@ def main():
         f"| redis | {mem_theirs[0]:,} | {mem_theirs[1]:.1f} |",
         f"| ratio | | {mem_ours[1] / mem_theirs[1]:.2f} |", "",
     ]
-    open(a.out, "w").write("\n".join(lines))
+    # Hand-written notes below the marker survive a new run.
+    marker = "<!-- notes: kept by bench/run.py -->"
+    old = open(a.out).read() if os.path.exists(a.out) else ""
+    notes = old[old.index(marker):] if marker in old else marker + "\n"
+    open(a.out, "w").write("\n".join(lines) + "\n" + notes)
     print("\n".join(lines))
 
 

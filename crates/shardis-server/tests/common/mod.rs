@@ -228,3 +228,43 @@ pub fn encode(args: &[&[u8]]) -> Vec<u8> {
     }
     out
 }
+
+/// A reference redis-server and a shardis started side by side, for differential tests.
+pub struct Pair {
+    pub redis: Server,
+    pub ours: Server,
+    /// Connection to redis-server.
+    pub a: Raw,
+    /// Connection to shardis.
+    pub b: Raw,
+}
+
+impl Pair {
+    /// Starts both servers with `args`. Without redis-server installed the test is skipped
+    /// with a message, except under CI (`CI` set), where that is a failure.
+    pub fn start(args: &[&str]) -> Option<Pair> {
+        let Some(redis) = Server::redis(args) else {
+            assert!(std::env::var_os("CI").is_none(), "redis-server is required in CI");
+            eprintln!("SKIPPED: redis-server is not installed, differential test not run");
+            return None;
+        };
+        let ours = Server::start(args);
+        let (a, b) = (redis.raw(), ours.raw());
+        Some(Pair { redis, ours, a, b })
+    }
+
+    /// Sends one command to both servers: `(redis reply, shardis reply)`.
+    pub fn both(&mut self, args: &[&str]) -> (String, String) {
+        (self.a.cmd(args), self.b.cmd(args))
+    }
+}
+
+/// A reply whose element order Redis leaves open, made comparable: the lines after the
+/// header, sorted (for flat arrays of simple elements).
+pub fn sorted_reply(reply: &str) -> String {
+    let mut lines = reply.split("\r\n");
+    let header = lines.next().unwrap_or_default().to_string();
+    let mut rest: Vec<&str> = lines.collect();
+    rest.sort();
+    format!("{header}|{}", rest.join("|"))
+}
