@@ -2,6 +2,7 @@
 //! arguments, CONFIG GET and CONFIG SET, with Redis's value syntax and error texts.
 
 use crate::glob::glob_match;
+use shardis_keyspace::EncodingLimits;
 
 /// Every setting the server knows, typed.
 #[derive(Clone, Debug)]
@@ -35,6 +36,8 @@ pub struct Config {
     pub cluster_enabled: bool,
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
+    /// When small collections leave their compact encodings.
+    pub encodings: EncodingLimits,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             cluster_enabled: false,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
+            encodings: EncodingLimits::default(),
         }
     }
 }
@@ -163,8 +167,44 @@ macro_rules! d {
     };
 }
 
+/// A collection-encoding threshold: an unsigned count or size.
+macro_rules! enc {
+    ($name:literal, $field:ident) => {
+        d!($name, true, |c| c.encodings.$field.to_string(), |c, v| {
+            c.encodings.$field = int_in(v, 0, i64::MAX)? as usize
+        })
+    };
+}
+
 /// Every directive, in the order CONFIG GET * lists them.
 pub static DIRECTIVES: &[Directive] = &[
+    enc!("hash-max-listpack-entries", hash_max_listpack_entries),
+    enc!("hash-max-ziplist-entries", hash_max_listpack_entries),
+    enc!("hash-max-listpack-value", hash_max_listpack_value),
+    enc!("hash-max-ziplist-value", hash_max_listpack_value),
+    enc!("set-max-intset-entries", set_max_intset_entries),
+    enc!("set-max-listpack-entries", set_max_listpack_entries),
+    enc!("set-max-listpack-value", set_max_listpack_value),
+    enc!("zset-max-listpack-entries", zset_max_listpack_entries),
+    enc!("zset-max-ziplist-entries", zset_max_listpack_entries),
+    enc!("zset-max-listpack-value", zset_max_listpack_value),
+    enc!("zset-max-ziplist-value", zset_max_listpack_value),
+    d!(
+        "list-max-listpack-size",
+        true,
+        |c| c.encodings.list_max_listpack_size.to_string(),
+        |c, v| {
+            c.encodings.list_max_listpack_size = int_in(v, i32::MIN as i64, i32::MAX as i64)?
+        }
+    ),
+    d!(
+        "list-max-ziplist-size",
+        true,
+        |c| c.encodings.list_max_listpack_size.to_string(),
+        |c, v| {
+            c.encodings.list_max_listpack_size = int_in(v, i32::MIN as i64, i32::MAX as i64)?
+        }
+    ),
     // Taking effect needs the listeners rebound, which is not built yet.
     d!("port", false, |c| c.port.to_string(), |c, v| c.port =
         int_in(v, 0, 65535)? as u16),

@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::spec::{index, CommandSpec};
 use parking_lot::{Mutex, RwLock};
-use shardis_keyspace::Keyspace;
+use shardis_keyspace::{EncodingLimits, Keyspace};
 use shardis_protocol::ReplyWriter;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -292,6 +292,23 @@ impl Shared {
         drop(cfg);
         self.config_gen.fetch_add(1, Relaxed);
         Ok(())
+    }
+
+    /// The collection-encoding thresholds, cached per thread and refreshed when CONFIG SET
+    /// bumps the generation, so collection writes never touch the config lock.
+    pub fn encoding_limits(&self) -> EncodingLimits {
+        thread_local! {
+            static CACHE: std::cell::Cell<Option<(u64, EncodingLimits)>> = const { std::cell::Cell::new(None) };
+        }
+        let gen = self.config_gen.load(Relaxed);
+        CACHE.with(|c| match c.get() {
+            Some((g, l)) if g == gen => l,
+            _ => {
+                let l = self.config.read().encodings;
+                c.set(Some((gen, l)));
+                l
+            }
+        })
     }
 
     /// `proto-max-bulk-len` without taking the config lock.

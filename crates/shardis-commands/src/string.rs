@@ -213,6 +213,8 @@ pub fn mget(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         .map(|k| match l.get(db, k) {
             Some(e) => match &e.value {
                 Value::Str(s) => Some(s.clone()),
+                // MGET answers nil for keys of other types, as Redis does.
+                _ => None,
             },
             None => None,
         })
@@ -350,7 +352,9 @@ pub fn append(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             tail.len()
         }
         Some(e) => {
-            let Value::Str(s) = &mut e.value;
+            let Value::Str(s) = &mut e.value else {
+                return Err(CmdError::WrongType);
+            };
             if (s.len() + tail.len()) as u64 > max {
                 return Err(CmdError::TooBig);
             }
@@ -384,7 +388,9 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
             by
         }
         Some(e) => {
-            let Value::Str(s) = &mut e.value;
+            let Value::Str(s) = &mut e.value else {
+                return Err(CmdError::WrongType);
+            };
             let cur = parse_i64(s).ok_or(CmdError::NotInteger)?;
             let n = cur.checked_add(by).ok_or(CmdError::Overflow)?;
             *s = StrVal::from_int(n);
@@ -498,7 +504,9 @@ pub fn setrange(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             n
         }
         Some(e) => {
-            let Value::Str(s) = &mut e.value;
+            let Value::Str(s) = &mut e.value else {
+                return Err(CmdError::WrongType);
+            };
             if data.is_empty() {
                 ctx.out.int(s.len() as i64);
                 return Ok(());

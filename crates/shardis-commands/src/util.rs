@@ -20,6 +20,7 @@ pub fn get_str(l: &mut Locked<'_>, db: usize, key: &[u8]) -> Result<Option<StrVa
     match l.get(db, key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(CmdError::WrongType),
     }
 }
 

@@ -5,13 +5,17 @@
 //! plain `parking_lot` mutexes held for one command's shard work and released before any I/O.
 
 mod clock;
+pub mod hash;
 mod key;
 mod keyspace;
+pub mod list;
+pub mod set;
 mod shard;
 mod value;
+pub mod zset;
 
 pub use clock::now_ms;
 pub use key::Key;
 pub use keyspace::{set_touch, Keyspace, Locked, ScanPage};
 pub use shard::{Entry, Shard};
-pub use value::{StrEnc, StrVal, Value};
+pub use value::{EncodingLimits, StrEnc, StrVal, Value};

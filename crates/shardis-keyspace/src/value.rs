@@ -145,10 +145,44 @@ impl std::fmt::Debug for StrVal {
     }
 }
 
-/// A value held under a key.
+/// A value held under a key. Collections are boxed so a value stays 24 bytes.
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(StrVal),
+    Hash(Box<crate::hash::Hash>),
+    List(Box<crate::list::List>),
+    Set(Box<crate::set::Set>),
+    ZSet(Box<crate::zset::ZSet>),
+}
+
+/// The thresholds at which small collections leave their compact encoding, from the Redis
+/// directives of the same names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodingLimits {
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub set_max_listpack_entries: usize,
+    pub set_max_listpack_value: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
+    /// Positive: entries per list node; -1..-5: node size limit of 4, 8, 16, 32 or 64 KiB.
+    pub list_max_listpack_size: i64,
+}
+
+impl Default for EncodingLimits {
+    fn default() -> Self {
+        EncodingLimits {
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            list_max_listpack_size: -2,
+        }
+    }
 }
 
 impl Value {
@@ -156,6 +190,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -167,6 +205,10 @@ impl Value {
                 StrEnc::Embstr => "embstr",
                 StrEnc::Raw => "raw",
             },
+            Value::Hash(h) => h.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -174,7 +216,7 @@ impl Value {
     pub fn refcount(&self) -> i64 {
         match self {
             Value::Str(s) if s.encoding() == StrEnc::SharedInt => i32::MAX as i64,
-            Value::Str(_) => 1,
+            _ => 1,
         }
     }
 
@@ -182,6 +224,7 @@ impl Value {
     pub fn duplicate(&self) -> Value {
         match self {
             Value::Str(s) => Value::Str(s.duplicate()),
+            other => other.clone(),
         }
     }
 }
@@ -218,6 +261,7 @@ mod tests {
         assert_eq!(Value::Str(StrVal::from_int(5)).duplicate().refcount(), 1);
         assert_eq!(Value::Str(StrVal::raw(b"12")).encoding(), "raw");
         assert_eq!(std::mem::size_of::<StrVal>(), 24);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
         assert_eq!(&*StrVal::encoded(&[7u8; 100]), &[7u8; 100][..]);
         assert_eq!(&*StrVal::encoded(&[7u8; 21]), &[7u8; 21][..]);
     }

@@ -323,7 +323,13 @@ fn normalize(cmd: &[String], reply: String) -> String {
 
 fn run(seed: u64, commands: usize) -> bool {
     // The servers stay bound (not `..`) so they live until the end of the test.
-    let Some(Pair { mut a, mut b, redis: _redis, ours: _ours }) = Pair::start(&[]) else {
+    let Some(Pair {
+        mut a,
+        mut b,
+        redis: _redis,
+        ours: _ours,
+    }) = Pair::start(&[])
+    else {
         return false;
     };
     let mut g = Gen {

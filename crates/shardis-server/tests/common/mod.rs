@@ -244,7 +244,10 @@ impl Pair {
     /// with a message, except under CI (`CI` set), where that is a failure.
     pub fn start(args: &[&str]) -> Option<Pair> {
         let Some(redis) = Server::redis(args) else {
-            assert!(std::env::var_os("CI").is_none(), "redis-server is required in CI");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "redis-server is required in CI"
+            );
             eprintln!("SKIPPED: redis-server is not installed, differential test not run");
             return None;
         };

@@ -1,0 +1,1 @@
+//! Hash commands (being written, issue 3): a command enters the table once its handler exists.

@@ -1,0 +1,1 @@
+//! List commands (being written, issue 3): a command enters the table once its handler exists.

@@ -1,0 +1,22 @@
+//! Set values: a compact encoding for small ones and a scalable one for large ones.
+//!
+//! Being written (issue 3): only the shape the rest of the keyspace relies on is here yet.
+
+/// A set value.
+#[derive(Clone, Debug, Default)]
+pub struct Set {}
+
+impl Set {
+    /// The name OBJECT ENCODING answers.
+    pub fn encoding(&self) -> &'static str {
+        "listpack"
+    }
+
+    pub fn len(&self) -> usize {
+        0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
