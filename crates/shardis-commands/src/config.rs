@@ -205,10 +205,9 @@ pub static DIRECTIVES: &[Directive] = &[
             c.encodings.list_max_listpack_size = int_in(v, i32::MIN as i64, i32::MAX as i64)?
         }
     ),
-    // Taking effect needs the listeners rebound, which is not built yet.
-    d!("port", false, |c| c.port.to_string(), |c, v| c.port =
+    d!("port", true, |c| c.port.to_string(), |c, v| c.port =
         int_in(v, 0, 65535)? as u16),
-    d!("bind", false, |c| c.bind.join(" "), |c, v| {
+    d!("bind", true, |c| c.bind.join(" "), |c, v| {
         // Like Redis, `bind` takes one or more addresses on one line; CONFIG SET passes one
         // space-separated string.
         let addrs: Vec<String> = v

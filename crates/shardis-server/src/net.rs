@@ -35,7 +35,7 @@ pub fn protected_refuses(cfg: &Config, peer: IpAddr) -> bool {
     cfg.protected_mode && cfg.requirepass.is_none() && !cfg.bind_explicit && !loopback
 }
 
-fn listen(addr: &str, port: u16) -> std::io::Result<TcpListener> {
+fn listen(addr: &str, port: u16) -> std::io::Result<std::net::TcpListener> {
     let ip: IpAddr = match addr {
         "*" => "0.0.0.0".parse().expect("literal"),
         "::*" => "::".parse().expect("literal"),
@@ -53,33 +53,14 @@ fn listen(addr: &str, port: u16) -> std::io::Result<TcpListener> {
     sock.set_nonblocking(true)?;
     sock.bind(&sa.into())?;
     sock.listen(511)?;
-    TcpListener::from_std(sock.into())
+    Ok(sock.into())
 }
 
-/// Changes the log level at run time.
-pub type SetLevel = Box<dyn Fn(&str) + Send + Sync>;
-
-/// Runs the server until SIGINT, SIGTERM or SHUTDOWN.
-pub async fn run(config: Config, config_file: String, set_level: SetLevel) -> Result<()> {
-    let port = config.port;
-    let binds = config.bind.clone();
-    let shared = Shared::new(config, config_file);
-    let _ = shared.allocated_bytes.set(allocated);
-    // CONFIG SET side effects that reach outside the config: the log level and `dir`.
-    let _ = shared
-        .on_config_change
-        .set(Box::new(move |old: &Config, new: &Config| {
-            if new.dir != old.dir {
-                std::env::set_current_dir(&new.dir)
-                    .map_err(|e| format!("Changing directory: {e}"))?;
-            }
-            if new.loglevel != old.loglevel {
-                set_level(&new.loglevel);
-            }
-            Ok(())
-        }));
+/// Binds every address of `bind` on `port` (a `-` prefix marks an address whose failure is
+/// ignored), synchronously, so CONFIG SET can refuse a port it cannot have.
+fn listen_all(binds: &[String], port: u16) -> Result<Vec<std::net::TcpListener>> {
     let mut listeners = Vec::new();
-    for b in &binds {
+    for b in binds {
         let (optional, addr) = match b.strip_prefix('-') {
             Some(a) => (true, a),
             None => (false, b.as_str()),
@@ -97,16 +78,46 @@ pub async fn run(config: Config, config_file: String, set_level: SetLevel) -> Re
     if listeners.is_empty() {
         bail!("no listening socket could be created");
     }
+    Ok(listeners)
+}
+
+/// Changes the log level at run time.
+pub type SetLevel = Box<dyn Fn(&str) + Send + Sync>;
+
+/// Runs the server until SIGINT, SIGTERM or SHUTDOWN.
+pub async fn run(config: Config, config_file: String, set_level: SetLevel) -> Result<()> {
+    let port = config.port;
+    let binds = config.bind.clone();
+    let shared = Shared::new(config, config_file);
+    let _ = shared.allocated_bytes.set(allocated);
+    let listeners = listen_all(&binds, port)?;
+    // New listeners made by CONFIG SET port/bind, for the main loop to take over.
+    let (rebind_tx, mut rebind_rx) = mpsc::unbounded_channel::<Vec<std::net::TcpListener>>();
+    // CONFIG SET side effects that reach outside the config: the log level, `dir`, and the
+    // listening sockets.
+    let _ = shared
+        .on_config_change
+        .set(Box::new(move |old: &Config, new: &Config| {
+            if new.port != old.port || new.bind != old.bind {
+                let ls = listen_all(&new.bind, new.port).map_err(|e| format!("{e:#}"))?;
+                let _ = rebind_tx.send(ls);
+            }
+            if new.dir != old.dir {
+                std::env::set_current_dir(&new.dir)
+                    .map_err(|e| format!("Changing directory: {e}"))?;
+            }
+            if new.loglevel != old.loglevel {
+                set_level(&new.loglevel);
+            }
+            Ok(())
+        }));
     let stop = Arc::new(Notify::new());
     let threads = match shared.config.read().event_loops {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n as usize,
     };
     let workers = Arc::new(Workers::start(threads, &shared, &stop)?);
-    for l in listeners {
-        tracing::info!("Ready to accept connections tcp {}", l.local_addr()?);
-        tokio::spawn(accept_loop(l, workers.clone()));
-    }
+    let mut accepting = start_accepting(listeners, &workers)?;
     tokio::spawn(sweeper(shared.clone()));
     tracing::info!(
         "shardis {} started, pid {}, {threads} event loop threads",
@@ -114,10 +125,29 @@ pub async fn run(config: Config, config_file: String, set_level: SetLevel) -> Re
         std::process::id(),
     );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("Received SIGINT scheduling shutdown..."),
-        _ = term.recv() => tracing::info!("Received SIGTERM scheduling shutdown..."),
-        _ = stop.notified() => tracing::info!("User requested shutdown..."),
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("Received SIGINT scheduling shutdown...");
+                break;
+            }
+            _ = term.recv() => {
+                tracing::info!("Received SIGTERM scheduling shutdown...");
+                break;
+            }
+            _ = stop.notified() => {
+                tracing::info!("User requested shutdown...");
+                break;
+            }
+            Some(ls) = rebind_rx.recv() => {
+                // The old sockets close when their accept tasks end; clients stay connected.
+                for t in accepting.drain(..) {
+                    t.abort();
+                }
+                accepting = start_accepting(ls, &workers)?;
+                shared.tcp_port.store(shared.config.read().port as u32, Relaxed);
+            }
+        }
     }
     let clients: Vec<_> = shared.clients.lock().values().cloned().collect();
     for c in clients {
@@ -183,6 +213,20 @@ impl Workers {
             Err(e) => tracing::warn!("Accepting client connection: {e}"),
         }
     }
+}
+
+/// Starts one accept task per listener.
+fn start_accepting(
+    listeners: Vec<std::net::TcpListener>,
+    workers: &Arc<Workers>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    let mut tasks = Vec::new();
+    for l in listeners {
+        let l = TcpListener::from_std(l)?;
+        tracing::info!("Ready to accept connections tcp {}", l.local_addr()?);
+        tasks.push(tokio::spawn(accept_loop(l, workers.clone())));
+    }
+    Ok(tasks)
 }
 
 async fn accept_loop(listener: TcpListener, workers: Arc<Workers>) {

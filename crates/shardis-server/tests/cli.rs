@@ -323,8 +323,42 @@ fn config_set_side_effects_apply_or_refuse_whole() {
         c.cmd(&["CONFIG", "GET", "loglevel"]).contains("debug"),
         "a refused CONFIG SET changes nothing"
     );
+}
+
+#[test]
+fn config_set_port_rebinds_and_keeps_clients() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    // A port someone else holds is refused and changes nothing.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    let r = c.cmd(&["CONFIG", "SET", "port", &busy_port]);
+    assert!(r.starts_with("-ERR CONFIG SET failed"), "{r}");
     assert_eq!(
-        c.cmd(&["CONFIG", "SET", "port", "1"]),
-        "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config\r\n"
+        c.cmd(&["CONFIG", "GET", "port"]),
+        format!(
+            "*2\r\n$4\r\nport\r\n${}\r\n{}\r\n",
+            s.port.to_string().len(),
+            s.port
+        )
     );
+    let new_port = free_port();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "port", &new_port.to_string()]),
+        "+OK\r\n"
+    );
+    assert_eq!(Raw::connect(new_port).cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(
+        c.cmd(&["PING"]),
+        "+PONG\r\n",
+        "existing clients stay connected"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpStream::connect(("127.0.0.1", s.port)).is_ok() {
+        assert!(Instant::now() < deadline, "old port still accepting");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(c
+        .cmd(&["INFO", "server"])
+        .contains(&format!("tcp_port:{new_port}\r\n")));
 }
