@@ -82,7 +82,7 @@ def read(f):
 COMMANDS = """
 ping echo hello auth select quit reset
 client|id client|setname client|getname client|list client|info client|kill client|no-evict
-client|reply client|pause client|unpause client|help
+client|reply client|pause client|unpause client|help client|unblock
 command|count command|info command|docs command|list command|getkeys command|help
 info config|get config|set config|resetstat config|help dbsize flushdb flushall swapdb time
 lastsave role shutdown debug
@@ -160,7 +160,8 @@ def main():
     # A command enters the table only once its handler is written: `pub fn <name>(` in its
     # family's file. Work in progress never shows up as a command that fails.
     import os, re
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "shardis-commands", "src")
+    src = os.environ.get("SHARDIS_SRC") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "crates", "shardis-commands", "src")
     def implemented(name, sp):
         fam = fam_of(name, sp)
         fn = RENAME.get(name, name.replace("|", "_").replace("-", "_"))
@@ -209,7 +210,7 @@ def main():
         sp = specs[name]
         out.append(entry(name, sp, sp.get("container")))
     out.append("];")
-    path = "crates/shardis-commands/src/table.rs"
+    path = os.environ.get("SHARDIS_TABLE_OUT") or "crates/shardis-commands/src/table.rs"
     open(path, "w").write("\n".join(out) + "\n")
     import subprocess
     subprocess.run(["rustfmt", "--edition", "2021", path], check=True)

@@ -372,6 +372,19 @@ fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
     }
 }
 
+pub fn client_unblock(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let id = int(args.get(2))?;
+    let with_error = match args.len() {
+        3 => false,
+        4 if is(args.get(3), "timeout") => false,
+        4 if is(args.get(3), "error") => true,
+        _ => return Err(err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+    };
+    let done = id > 0 && ctx.shared.blocking.unblock(id as u64, with_error);
+    ctx.out.int(done as i64);
+    Ok(())
+}
+
 pub fn client_no_evict(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     ctx.sess
         .handle

@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// What the connection must do after a command, beyond sending its reply.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum Action {
     /// Send the reply, then close (QUIT, CLIENT KILL of oneself).
     Close,
@@ -22,6 +22,8 @@ pub enum Action {
     Sleep(Duration),
     /// Stop the server (SHUTDOWN).
     Shutdown,
+    /// Wait (with an optional timeout) until a blocking command is served, then send its reply.
+    Block(Arc<crate::blocking::Waiter>, Option<Duration>),
 }
 
 /// CLIENT REPLY state.
@@ -210,6 +212,8 @@ pub struct Pause {
 /// State shared by every connection.
 pub struct Shared {
     pub keyspace: Keyspace,
+    /// Clients blocked in BLPOP and friends.
+    pub blocking: crate::blocking::Blocking,
     pub config: RwLock<Config>,
     pub clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
     next_client_id: AtomicU64,
@@ -256,6 +260,7 @@ impl Shared {
             .collect();
         Arc::new(Shared {
             keyspace: Keyspace::new(config.databases),
+            blocking: Default::default(),
             tcp_port: AtomicU32::new(config.port as u32),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),

@@ -129,6 +129,9 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
         handler(&mut ctx, args)
     };
     let nanos = start.elapsed().as_nanos() as u64;
+    if result.is_ok() && shared.blocking.any() && spec.has_flag("write") {
+        wake_blocked(shared, sess.db, spec, &args);
+    }
     let failed = result.is_err();
     if let Err(e) = result {
         let e = e.to_string();
@@ -144,4 +147,21 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
         }
     });
     Outcome::Done
+}
+
+/// After a write, serves clients blocked on the keys it may have filled. Commands that move
+/// keys between databases or rename them get their whole databases re-examined.
+fn wake_blocked(shared: &Shared, db: usize, spec: &CommandSpec, args: &Args<'_>) {
+    match spec.name {
+        "move" | "copy" | "swapdb" => {
+            for d in 0..shared.keyspace.databases() {
+                shared.blocking.signal_db(shared, d);
+            }
+        }
+        _ => {
+            for p in spec.key_positions(args.len()) {
+                shared.blocking.signal(shared, db, args.get(p));
+            }
+        }
+    }
 }

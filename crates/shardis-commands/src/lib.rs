@@ -2,6 +2,7 @@
 //! command family. It must not depend on sockets or an async runtime.
 
 pub mod bitmap;
+pub mod blocking;
 pub mod bits;
 pub mod config;
 pub mod connection;

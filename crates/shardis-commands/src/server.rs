@@ -297,9 +297,10 @@ pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
                 let _ = write!(
                     t,
                     "# Clients\r\nconnected_clients:{n}\r\ncluster_connections:0\r\nmaxclients:{}\r\n\
-                     client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n\
+                     client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\n\
                      tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-                    cfg.maxclients
+                    cfg.maxclients,
+                    sh.blocking.blocked_clients()
                 );
             }
             "memory" => {

@@ -5,6 +5,7 @@
 //! `.await`.
 
 use anyhow::{bail, Context, Result};
+use shardis_commands::blocking::Waiter;
 use shardis_commands::{execute, Action, Config, Outcome, Session, Shared};
 use shardis_protocol::{Limits, ParseError, Parsed, ReplyWriter, RequestParser, Span};
 use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
@@ -417,6 +418,14 @@ async fn connection_loop(
                                 stop.notify_one();
                                 close = true;
                             }
+                            Some(Action::Block(w, timeout)) => {
+                                // Replies to earlier commands of the pipeline go out first.
+                                flush(conn, &mut out).await?;
+                                match wait_blocked(conn, shared, &w, timeout, kill).await {
+                                    Some(reply) => out.raw(&reply),
+                                    None => return Ok(()),
+                                }
+                            }
                         }
                     }
                     spans.clear();
@@ -457,6 +466,69 @@ async fn connection_loop(
                 sess.handle.addr
             );
             return Ok(());
+        }
+    }
+}
+
+/// Waits until a blocked client is served, times out, or goes away. Returns the reply to
+/// send, or `None` when the connection is to be dropped (killed or closed by the peer).
+async fn wait_blocked(
+    conn: &Conn,
+    shared: &Shared,
+    w: &Arc<Waiter>,
+    timeout: Option<Duration>,
+    kill: &Notify,
+) -> Option<Vec<u8>> {
+    let woken = Arc::new(Notify::new());
+    let n = woken.clone();
+    // A wake before this point is not lost: the reply is checked before every wait, and
+    // `Notify` keeps a permit for a wake that comes before the wait.
+    let _ = w.wake.set(Box::new(move || n.notify_one()));
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let sleep = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(sleep);
+    let closed = peer_closed(conn);
+    tokio::pin!(closed);
+    loop {
+        if let Some(reply) = w.take_reply() {
+            return Some(reply);
+        }
+        tokio::select! {
+            _ = woken.notified() => {}
+            _ = &mut sleep => {
+                if shared.blocking.cancel(w.client_id) {
+                    return Some(w.timeout_reply());
+                }
+                // Served at the same moment: the reply is there.
+            }
+            _ = kill.notified() => {
+                shared.blocking.cancel(w.client_id);
+                return None;
+            }
+            _ = &mut closed => {
+                shared.blocking.cancel(w.client_id);
+                return None;
+            }
+        }
+    }
+}
+
+/// Completes when the peer closes the connection. More commands arriving while the client is
+/// blocked are left unread (they run after it is served), so this then waits forever.
+async fn peer_closed(conn: &Conn) {
+    loop {
+        let Ok(mut guard) = conn.fd.readable().await else { return };
+        let mut b = [0u8; 1];
+        match conn.fd.get_ref().peek(&mut b) {
+            Ok(0) => return,
+            Ok(_) => std::future::pending::<()>().await,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => guard.clear_ready(),
+            Err(_) => return,
         }
     }
 }
