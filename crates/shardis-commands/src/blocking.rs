@@ -36,8 +36,22 @@ pub struct Waiter {
 }
 
 impl Waiter {
-    pub fn new(client_id: u64, db: usize, keys: Vec<Vec<u8>>, op: BlockOp, resp3: bool) -> Arc<Waiter> {
-        Arc::new(Waiter { client_id, db, keys, op, resp3, reply: Mutex::new(None), wake: OnceLock::new() })
+    pub fn new(
+        client_id: u64,
+        db: usize,
+        keys: Vec<Vec<u8>>,
+        op: BlockOp,
+        resp3: bool,
+    ) -> Arc<Waiter> {
+        Arc::new(Waiter {
+            client_id,
+            db,
+            keys,
+            op,
+            resp3,
+            reply: Mutex::new(None),
+            wake: OnceLock::new(),
+        })
     }
 
     /// The reply, if the client has been served.
@@ -109,12 +123,19 @@ impl Blocking {
     /// Returns the reply when it could be served at once.
     pub fn block_or_serve(&self, shared: &Shared, w: Arc<Waiter>) -> Option<Vec<u8>> {
         let mut reg = self.inner.lock();
-        if let Some(reply) = w.keys.iter().find_map(|k| crate::list::serve_waiter(shared, &w, k)) {
+        if let Some(reply) = w
+            .keys
+            .iter()
+            .find_map(|k| crate::list::serve_waiter(shared, &w, k))
+        {
             self.drain(&mut reg, shared);
             return Some(reply);
         }
         for k in &w.keys {
-            reg.by_key.entry((w.db, k.clone())).or_default().push_back(w.clone());
+            reg.by_key
+                .entry((w.db, k.clone()))
+                .or_default()
+                .push_back(w.clone());
         }
         reg.by_client.insert(w.client_id, w);
         self.count.store(reg.by_client.len(), Relaxed);
@@ -147,7 +168,13 @@ impl Blocking {
 
     fn serve_key(&self, reg: &mut Registry, shared: &Shared, db: usize, key: &[u8]) {
         loop {
-            let Some(w) = reg.by_key.get(&(db, key.to_vec())).and_then(|q| q.front().cloned()) else { break };
+            let Some(w) = reg
+                .by_key
+                .get(&(db, key.to_vec()))
+                .and_then(|q| q.front().cloned())
+            else {
+                break;
+            };
             match crate::list::serve_waiter(shared, &w, key) {
                 Some(reply) => {
                     reg.remove(&w);
@@ -163,8 +190,14 @@ impl Blocking {
         if !self.any() {
             return;
         }
-        let keys: Vec<Vec<u8>> =
-            self.inner.lock().by_key.keys().filter(|(d, _)| *d == db).map(|(_, k)| k.clone()).collect();
+        let keys: Vec<Vec<u8>> = self
+            .inner
+            .lock()
+            .by_key
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, k)| k.clone())
+            .collect();
         for k in keys {
             self.signal(shared, db, &k);
         }
@@ -173,7 +206,9 @@ impl Blocking {
     /// Removes a waiting client (timeout, disconnect). False if it was already served.
     pub fn cancel(&self, client_id: u64) -> bool {
         let mut reg = self.inner.lock();
-        let Some(w) = reg.by_client.get(&client_id).cloned() else { return false };
+        let Some(w) = reg.by_client.get(&client_id).cloned() else {
+            return false;
+        };
         reg.remove(&w);
         self.count.store(reg.by_client.len(), Relaxed);
         true
@@ -182,7 +217,9 @@ impl Blocking {
     /// CLIENT UNBLOCK: ends a client's wait with its timeout reply or an error.
     pub fn unblock(&self, client_id: u64, with_error: bool) -> bool {
         let mut reg = self.inner.lock();
-        let Some(w) = reg.by_client.get(&client_id).cloned() else { return false };
+        let Some(w) = reg.by_client.get(&client_id).cloned() else {
+            return false;
+        };
         reg.remove(&w);
         self.count.store(reg.by_client.len(), Relaxed);
         drop(reg);
@@ -213,7 +250,8 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<std::time::Duration>, crate::e
         },
     };
     let ms = (v * 1000.0).ceil();
-    if !(ms.abs() < 9.223_372_036_854_775e18) || ms < 0.0 {
+    let representable = ms.abs() < 9.223_372_036_854_775e18;
+    if !representable || ms < 0.0 {
         return Err(err("timeout is negative"));
     }
     if ms as i64 > i64::MAX - shardis_keyspace::now_ms() as i64 {

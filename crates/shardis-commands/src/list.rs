@@ -3,13 +3,13 @@
 
 use crate::blocking::{parse_timeout, BlockOp, Waiter};
 use crate::ctx::{Action, Ctx, Shared};
-use shardis_protocol::ReplyWriter;
-use std::time::Duration;
 use crate::error::{err, CmdError, CmdResult};
 use crate::util::{int, is};
 use shardis_keyspace::list::{End, List};
 use shardis_keyspace::{Locked, StrVal, Value};
 use shardis_protocol::Args;
+use shardis_protocol::ReplyWriter;
+use std::time::Duration;
 
 /// The list at `key`: `Ok(None)` when missing, WRONGTYPE for other types.
 fn get_list<'l>(
@@ -346,7 +346,10 @@ pub fn rpoplpush(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 /// LMPOP/BLMPOP arguments from `numkeys` on: keys, end and count, with Redis's checks.
-fn parse_mpop<'a>(args: &Args<'a>, numkeys_at: usize) -> Result<(Vec<&'a [u8]>, End, usize), CmdError> {
+fn parse_mpop<'a>(
+    args: &Args<'a>,
+    numkeys_at: usize,
+) -> Result<(Vec<&'a [u8]>, End, usize), CmdError> {
     let numkeys = crate::num::parse_i64(args.get(numkeys_at))
         .filter(|n| *n > 0)
         .ok_or_else(|| err("numkeys should be greater than 0"))? as usize;
@@ -369,9 +372,17 @@ fn parse_mpop<'a>(args: &Args<'a>, numkeys_at: usize) -> Result<(Vec<&'a [u8]>, 
     Ok((keys, at, count))
 }
 
+/// The key a multi-key pop took its elements from, and the elements.
+type Popped = (Vec<u8>, Vec<StrVal>);
+
 /// Pops from the first non-empty list among `keys`: WRONGTYPE when a key of another type
 /// comes before any non-empty list, as in Redis.
-fn pop_first(ctx: &mut Ctx<'_>, keys: &[&[u8]], at: End, count: usize) -> Result<Option<(Vec<u8>, Vec<StrVal>)>, CmdError> {
+fn pop_first(
+    ctx: &mut Ctx<'_>,
+    keys: &[&[u8]],
+    at: End,
+    count: usize,
+) -> Result<Option<Popped>, CmdError> {
     let db = ctx.db();
     let mut l = ctx.shared.keyspace.lock_keys(keys.iter().map(|k| (db, *k)));
     for k in keys {
@@ -416,7 +427,15 @@ fn bpop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, at: End) -> CmdResult {
     let keys: Vec<&[u8]> = args.iter().skip(1).take(args.len() - 2).collect();
     match pop_first(ctx, &keys, at, 1)? {
         Some((k, items)) => write_popped(ctx, &k, &items, false),
-        None => block(ctx, keys.iter().map(|k| k.to_vec()).collect(), BlockOp::Pop { end: at, count: None }, timeout),
+        None => block(
+            ctx,
+            keys.iter().map(|k| k.to_vec()).collect(),
+            BlockOp::Pop {
+                end: at,
+                count: None,
+            },
+            timeout,
+        ),
     }
     Ok(())
 }
@@ -434,16 +453,40 @@ pub fn blmpop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let timeout = parse_timeout(args.get(1))?;
     match pop_first(ctx, &keys, at, count)? {
         Some((k, items)) => write_popped(ctx, &k, &items, true),
-        None => block(ctx, keys.iter().map(|k| k.to_vec()).collect(), BlockOp::Pop { end: at, count: Some(count) }, timeout),
+        None => block(
+            ctx,
+            keys.iter().map(|k| k.to_vec()).collect(),
+            BlockOp::Pop {
+                end: at,
+                count: Some(count),
+            },
+            timeout,
+        ),
     }
     Ok(())
 }
 
-fn bmove_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End, timeout: &[u8]) -> CmdResult {
+fn bmove_generic(
+    ctx: &mut Ctx<'_>,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+    timeout: &[u8],
+) -> CmdResult {
     let timeout = parse_timeout(timeout)?;
     match move_one(ctx, src, dst, from, to)? {
         Some(v) => ctx.out.bulk(&v),
-        None => block(ctx, vec![src.to_vec()], BlockOp::Move { dst: dst.to_vec(), from, to }, timeout),
+        None => block(
+            ctx,
+            vec![src.to_vec()],
+            BlockOp::Move {
+                dst: dst.to_vec(),
+                from,
+                to,
+            },
+            timeout,
+        ),
     }
     Ok(())
 }
@@ -454,7 +497,14 @@ pub fn blmove(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub fn brpoplpush(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    bmove_generic(ctx, args.get(1), args.get(2), End::Right, End::Left, args.get(3))
+    bmove_generic(
+        ctx,
+        args.get(1),
+        args.get(2),
+        End::Right,
+        End::Left,
+        args.get(3),
+    )
 }
 
 /// Serves a blocked client from `key` if it holds a list with elements: pops (and for
