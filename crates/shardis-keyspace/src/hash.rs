@@ -1,22 +1,709 @@
-//! Hash values: a compact encoding for small ones and a scalable one for large ones.
+//! Hash values: a packed byte vector for small hashes (Redis's listpack, insertion-ordered)
+//! and a dense slot vector indexed by a hash table for large ones. Knows no sockets or commands.
 //!
-//! Being written (issue 3): only the shape the rest of the keyspace relies on is here yet.
+//! The large encoding keeps field/value pairs in a `Vec` of 32-byte slots (a pair of up to 30
+//! bytes in all lives inside its slot, with no allocation of its own) and a `HashTable<u32>`
+//! of slot numbers: about 40 bytes per pair where Redis's dict spends 70-100, and a random
+//! pair (HRANDFIELD) is one index away.
+
+use crate::EncodingLimits;
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
 
 /// A hash value.
 #[derive(Clone, Debug, Default)]
-pub struct Hash {}
+pub struct Hash {
+    repr: Repr,
+}
+
+#[derive(Clone, Debug)]
+enum Repr {
+    Pack(Pack),
+    Table(Table),
+}
+
+impl Default for Repr {
+    fn default() -> Self {
+        Repr::Pack(Pack::default())
+    }
+}
+
+/// Appends `n` as a LEB128 varint.
+fn put_len(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads a varint at `*at`, advancing past it.
+fn get_len(buf: &[u8], at: &mut usize) -> usize {
+    let (mut n, mut shift) = (0usize, 0);
+    loop {
+        let b = buf[*at];
+        *at += 1;
+        n |= ((b & 0x7f) as usize) << shift;
+        if b < 0x80 {
+            return n;
+        }
+        shift += 7;
+    }
+}
+
+/// Small hashes: `[len][field][len][value]...` in insertion order, scanned linearly.
+#[derive(Clone, Debug, Default)]
+struct Pack {
+    buf: Vec<u8>,
+    pairs: u32,
+}
+
+/// Where a pair sits in a `Pack`: the pair's start, the value's length prefix and bytes
+/// (whose end is the pair's end).
+struct Found {
+    start: usize,
+    vhead: usize,
+    vstart: usize,
+    vend: usize,
+}
+
+impl Pack {
+    fn entry(&self, at: &mut usize) -> (usize, usize) {
+        let n = get_len(&self.buf, at);
+        let s = *at;
+        *at += n;
+        (s, *at)
+    }
+
+    fn find(&self, field: &[u8]) -> Option<Found> {
+        let mut at = 0;
+        while at < self.buf.len() {
+            let start = at;
+            let (fs, fe) = self.entry(&mut at);
+            let vhead = at;
+            let (vs, ve) = self.entry(&mut at);
+            if &self.buf[fs..fe] == field {
+                return Some(Found {
+                    start,
+                    vhead,
+                    vstart: vs,
+                    vend: ve,
+                });
+            }
+        }
+        None
+    }
+
+    fn iter(&self) -> PackIter<'_> {
+        PackIter { p: self, at: 0 }
+    }
+
+    fn push(&mut self, field: &[u8], value: &[u8]) {
+        put_len(&mut self.buf, field.len());
+        self.buf.extend_from_slice(field);
+        put_len(&mut self.buf, value.len());
+        self.buf.extend_from_slice(value);
+        self.pairs += 1;
+    }
+
+    /// Sets `field`, replacing its value in place (so the pair keeps its position, as in a
+    /// listpack). Returns whether the field is new.
+    fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        match self.find(field) {
+            Some(f) => {
+                let mut enc = Vec::with_capacity(value.len() + 2);
+                put_len(&mut enc, value.len());
+                enc.extend_from_slice(value);
+                self.buf.splice(f.vhead..f.vend, enc);
+                false
+            }
+            None => {
+                self.push(field, value);
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, field: &[u8]) -> bool {
+        match self.find(field) {
+            Some(f) => {
+                self.buf.drain(f.start..f.vend);
+                self.pairs -= 1;
+                if self.buf.capacity() > 64 && self.buf.capacity() > self.buf.len() * 2 {
+                    self.buf.shrink_to_fit();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+struct PackIter<'a> {
+    p: &'a Pack,
+    at: usize,
+}
+
+impl<'a> Iterator for PackIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.at >= self.p.buf.len() {
+            return None;
+        }
+        let (fs, fe) = self.p.entry(&mut self.at);
+        let (vs, ve) = self.p.entry(&mut self.at);
+        Some((&self.p.buf[fs..fe], &self.p.buf[vs..ve]))
+    }
+}
+
+/// Pairs of up to this many bytes (plus one byte of field length) live inside the slot.
+const INLINE: usize = 30;
+
+/// One field/value pair: `[field len][field][value]`, inline (len < 31, field < 256 bytes) or
+/// in one heap block with a varint field length. 32 bytes either way.
+#[derive(Clone, Debug)]
+enum Slot {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl Slot {
+    fn new(field: &[u8], value: &[u8]) -> Slot {
+        let total = 1 + field.len() + value.len();
+        if total <= INLINE && field.len() < 0x80 {
+            let mut buf = [0u8; INLINE];
+            buf[0] = field.len() as u8;
+            buf[1..1 + field.len()].copy_from_slice(field);
+            buf[1 + field.len()..total].copy_from_slice(value);
+            Slot::Inline {
+                len: total as u8,
+                buf,
+            }
+        } else {
+            let mut v = Vec::with_capacity(total + 4);
+            put_len(&mut v, field.len());
+            v.extend_from_slice(field);
+            v.extend_from_slice(value);
+            Slot::Heap(v.into_boxed_slice())
+        }
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Slot::Inline { len, buf } => &buf[..*len as usize],
+            Slot::Heap(b) => b,
+        }
+    }
+
+    #[inline]
+    fn pair(&self) -> (&[u8], &[u8]) {
+        let b = self.bytes();
+        let mut at = 0;
+        let n = get_len(b, &mut at);
+        (&b[at..at + n], &b[at + n..])
+    }
+
+    #[inline]
+    fn field(&self) -> &[u8] {
+        self.pair().0
+    }
+}
+
+/// Large hashes: dense slots plus an index of slot numbers keyed by the field's hash.
+#[derive(Clone)]
+struct Table {
+    slots: Vec<Slot>,
+    index: HashTable<u32>,
+    hasher: RandomState,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Table({} pairs)", self.slots.len())
+    }
+}
+
+impl Table {
+    fn with_capacity(n: usize) -> Table {
+        Table {
+            slots: Vec::with_capacity(n),
+            index: HashTable::with_capacity(n),
+            hasher: RandomState::default(),
+        }
+    }
+
+    #[inline]
+    fn hash(&self, field: &[u8]) -> u64 {
+        self.hasher.hash_one(field)
+    }
+
+    fn find(&self, field: &[u8]) -> Option<usize> {
+        let slots = &self.slots;
+        self.index
+            .find(self.hash(field), |&i| slots[i as usize].field() == field)
+            .map(|&i| i as usize)
+    }
+
+    fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        match self.find(field) {
+            Some(i) => {
+                self.slots[i] = Slot::new(field, value);
+                false
+            }
+            None => {
+                self.push_new(field, value);
+                true
+            }
+        }
+    }
+
+    /// Adds a pair known to be absent.
+    fn push_new(&mut self, field: &[u8], value: &[u8]) {
+        let h = self.hash(field);
+        let i = self.slots.len() as u32;
+        self.slots.push(Slot::new(field, value));
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index
+            .insert_unique(h, i, |&j| hasher.hash_one(slots[j as usize].field()));
+    }
+
+    fn remove(&mut self, field: &[u8]) -> bool {
+        let h = self.hash(field);
+        let slots = &self.slots;
+        let Ok(e) = self
+            .index
+            .find_entry(h, |&i| slots[i as usize].field() == field)
+        else {
+            return false;
+        };
+        let (i, _) = e.remove();
+        let i = i as usize;
+        let last = self.slots.len() - 1;
+        self.slots.swap_remove(i);
+        if i != last {
+            // The last slot moved into the hole: point its index entry at its new place.
+            let h = self.hash(self.slots[i].field());
+            if let Some(j) = self.index.find_mut(h, |&j| j as usize == last) {
+                *j = i as u32;
+            }
+        }
+        // Give memory back once the hash has shrunk well below its peak, as Redis's dict does.
+        let n = self.slots.len();
+        if self.slots.capacity() > 64 && n * 4 < self.slots.capacity() {
+            self.slots.shrink_to(n * 2);
+            let (slots, hasher) = (&self.slots, &self.hasher);
+            self.index
+                .shrink_to(n * 2, |&j| hasher.hash_one(slots[j as usize].field()));
+        }
+        true
+    }
+
+    /// A field's HSCAN position: a 32-bit slice of its hash, fixed for the table's lifetime.
+    #[inline]
+    fn pos(&self, field: &[u8]) -> u64 {
+        self.hash(field) >> 32
+    }
+}
+
+/// An iterator over a hash's pairs: insertion order for small hashes, slot order for large.
+pub struct Iter<'a>(IterRepr<'a>);
+
+enum IterRepr<'a> {
+    Pack(PackIter<'a>),
+    Table(std::slice::Iter<'a, Slot>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            IterRepr::Pack(p) => p.next(),
+            IterRepr::Table(t) => t.next().map(Slot::pair),
+        }
+    }
+}
+
+/// One HSCAN step's result.
+pub struct ScanStep<'a> {
+    /// The cursor to continue from; 0 when the iteration is complete.
+    pub cursor: u64,
+    pub pairs: Vec<(&'a [u8], &'a [u8])>,
+}
 
 impl Hash {
+    pub fn new() -> Hash {
+        Hash::default()
+    }
+
     /// The name OBJECT ENCODING answers.
     pub fn encoding(&self) -> &'static str {
-        "listpack"
+        match self.repr {
+            Repr::Pack(_) => "listpack",
+            Repr::Table(_) => "hashtable",
+        }
     }
 
     pub fn len(&self) -> usize {
-        0
+        match &self.repr {
+            Repr::Pack(p) => p.pairs as usize,
+            Repr::Table(t) => t.slots.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Pack(p) => p.find(field).map(|f| &p.buf[f.vstart..f.vend]),
+            Repr::Table(t) => t.find(field).map(|i| t.slots[i].pair().1),
+        }
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        match &self.repr {
+            Repr::Pack(p) => p.find(field).is_some(),
+            Repr::Table(t) => t.find(field).is_some(),
+        }
+    }
+
+    /// Leaves the compact encoding for good (Redis never converts back).
+    fn convert(&mut self) {
+        if let Repr::Pack(p) = &self.repr {
+            let mut t = Table::with_capacity(p.pairs as usize + 1);
+            for (f, v) in p.iter() {
+                t.push_new(f, v);
+            }
+            self.repr = Repr::Table(t);
+        }
+    }
+
+    /// Sets `field` to `value`, converting to the large encoding when the pair is longer than
+    /// the limit or the hash gets more entries than it (Redis's `hashTypeSet`). Returns whether
+    /// the field is new.
+    pub fn set(&mut self, field: &[u8], value: &[u8], limits: &EncodingLimits) -> bool {
+        let max = limits.hash_max_listpack_value;
+        if matches!(self.repr, Repr::Pack(_)) && (field.len() > max || value.len() > max) {
+            self.convert();
+        }
+        let new = match &mut self.repr {
+            Repr::Pack(p) => p.set(field, value),
+            Repr::Table(t) => t.set(field, value),
+        };
+        if matches!(self.repr, Repr::Pack(_)) && self.len() > limits.hash_max_listpack_entries {
+            self.convert();
+        }
+        new
+    }
+
+    /// Converts up front when any of `args` is too long for the compact encoding (Redis's
+    /// `hashTypeTryConversion`, run by HSET before it sets anything).
+    pub fn try_conversion<'a>(
+        &mut self,
+        args: impl IntoIterator<Item = &'a [u8]>,
+        limits: &EncodingLimits,
+    ) {
+        if matches!(self.repr, Repr::Pack(_))
+            && args
+                .into_iter()
+                .any(|a| a.len() > limits.hash_max_listpack_value)
+        {
+            self.convert();
+        }
+    }
+
+    /// Removes `field`; true if it was there.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match &mut self.repr {
+            Repr::Pack(p) => p.remove(field),
+            Repr::Table(t) => t.remove(field),
+        }
+    }
+
+    pub fn iter(&self) -> Iter<'_> {
+        Iter(match &self.repr {
+            Repr::Pack(p) => IterRepr::Pack(p.iter()),
+            Repr::Table(t) => IterRepr::Table(t.slots.iter()),
+        })
+    }
+
+    /// `count` random pairs. With `unique`, distinct pairs (at most `len`): in storage order
+    /// for small hashes, as Redis's listpack sampling answers; otherwise picks may repeat.
+    pub fn random_pairs(&self, count: usize, unique: bool) -> Vec<(&[u8], &[u8])> {
+        let n = self.len();
+        if n == 0 || count == 0 {
+            return Vec::new();
+        }
+        match &self.repr {
+            Repr::Pack(p) => {
+                let all: Vec<(&[u8], &[u8])> = p.iter().collect();
+                if !unique {
+                    return (0..count).map(|_| all[fastrand::usize(..n)]).collect();
+                }
+                if count >= n {
+                    return all;
+                }
+                // Selection sampling: each pair is kept with probability needed/remaining,
+                // which yields a uniform subset in storage order.
+                let mut need = count;
+                let mut out = Vec::with_capacity(count);
+                for (i, pair) in all.iter().enumerate() {
+                    if fastrand::usize(..n - i) < need {
+                        out.push(*pair);
+                        need -= 1;
+                        if need == 0 {
+                            break;
+                        }
+                    }
+                }
+                out
+            }
+            Repr::Table(t) => {
+                let pick = |i: usize| t.slots[i].pair();
+                if !unique {
+                    return (0..count).map(|_| pick(fastrand::usize(..n))).collect();
+                }
+                if count >= n {
+                    return t.slots.iter().map(Slot::pair).collect();
+                }
+                if count * 3 > n {
+                    // Partial Fisher-Yates over all slot numbers.
+                    let mut idx: Vec<u32> = (0..n as u32).collect();
+                    for i in 0..count {
+                        let j = fastrand::usize(i..n);
+                        idx.swap(i, j);
+                    }
+                    idx[..count].iter().map(|&i| pick(i as usize)).collect()
+                } else {
+                    let mut seen =
+                        hashbrown::HashSet::with_capacity_and_hasher(count, RandomState::default());
+                    let mut out = Vec::with_capacity(count);
+                    while out.len() < count {
+                        let i = fastrand::usize(..n);
+                        if seen.insert(i) {
+                            out.push(pick(i));
+                        }
+                    }
+                    out
+                }
+            }
+        }
+    }
+
+    /// One HSCAN step from `cursor`, visiting about `count` pairs. Small hashes answer
+    /// everything at once with cursor 0, as Redis does. For large ones the cursor is a
+    /// position in hash order: a step returns every pair whose position lies in a range, the
+    /// ranges in increasing order, so a field present for the whole scan is returned at least
+    /// once however the table grows or shrinks.
+    pub fn scan(&self, cursor: u64, count: usize) -> ScanStep<'_> {
+        let t = match &self.repr {
+            Repr::Pack(_) => {
+                return ScanStep {
+                    cursor: 0,
+                    pairs: self.iter().collect(),
+                }
+            }
+            Repr::Table(t) => t,
+        };
+        if cursor > u32::MAX as u64 {
+            return ScanStep {
+                cursor: 0,
+                pairs: Vec::new(),
+            };
+        }
+        // Take at least a 1/128 of the hash per step, so a full scan costs a bounded multiple
+        // of the hash's size (each step looks at every slot).
+        let want = count.max(t.slots.len() / 128).max(1);
+        let mut cands: Vec<(u64, &Slot)> = t
+            .slots
+            .iter()
+            .map(|s| (t.pos(s.field()), s))
+            .filter(|(p, _)| *p >= cursor)
+            .collect();
+        let mut next = 0;
+        if cands.len() > want {
+            cands.select_nth_unstable_by_key(want - 1, |c| c.0);
+            // Cut after `want` pairs but never inside one position's group.
+            let last = cands[want - 1].0;
+            cands.retain(|c| c.0 <= last);
+            if last < u32::MAX as u64 {
+                next = last + 1;
+            }
+        }
+        ScanStep {
+            cursor: next,
+            pairs: cands.into_iter().map(|c| c.1.pair()).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(entries: usize, value: usize) -> EncodingLimits {
+        EncodingLimits {
+            hash_max_listpack_entries: entries,
+            hash_max_listpack_value: value,
+            ..EncodingLimits::default()
+        }
+    }
+
+    #[test]
+    fn slot_is_32_bytes_and_round_trips() {
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
+        for (f, v) in [
+            (&b""[..], &b""[..]),
+            (b"f", b"v"),
+            (&[b'a'; 29][..], &b""[..]),
+            (&[b'a'; 29][..], &b"x"[..]),
+            (&[b'a'; 200][..], &[b'b'; 300][..]),
+            (&b""[..], &[b'b'; 100][..]),
+        ] {
+            assert_eq!(Slot::new(f, v).pair(), (f, v));
+        }
+    }
+
+    #[test]
+    fn pack_keeps_insertion_order_and_updates_in_place() {
+        let l = EncodingLimits::default();
+        let mut h = Hash::new();
+        assert!(h.set(b"a", b"1", &l));
+        assert!(h.set(b"b", b"2", &l));
+        assert!(h.set(b"c", b"3", &l));
+        assert!(!h.set(b"a", &[b'x'; 60], &l));
+        assert_eq!(h.encoding(), "listpack");
+        let got: Vec<_> = h.iter().map(|(f, _)| f.to_vec()).collect();
+        assert_eq!(got, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+        assert_eq!(h.get(b"a"), Some(&[b'x'; 60][..]));
+        assert!(h.remove(b"b"));
+        assert!(!h.remove(b"b"));
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.get(b"c"), Some(&b"3"[..]));
+        assert!(h.remove(b"a") && h.remove(b"c"));
+        assert!(h.is_empty());
+    }
+
+    #[test]
+    fn pack_handles_long_entries_and_prefix_changes() {
+        let l = limits(128, 10_000);
+        let mut h = Hash::new();
+        h.set(b"a", b"1", &l);
+        h.set(&[b'f'; 300], &[b'v'; 5000], &l);
+        h.set(b"b", b"2", &l);
+        h.set(b"a", &[b'x'; 200], &l);
+        h.set(&[b'f'; 300], b"short", &l);
+        assert_eq!(h.encoding(), "listpack");
+        assert_eq!(h.get(b"a"), Some(&[b'x'; 200][..]));
+        assert_eq!(h.get(&[b'f'; 300]), Some(&b"short"[..]));
+        assert_eq!(h.get(b"b"), Some(&b"2"[..]));
+        let fields: Vec<usize> = h.iter().map(|(f, _)| f.len()).collect();
+        assert_eq!(fields, vec![1, 300, 1]);
+        assert!(h.remove(&[b'f'; 300]));
+        assert_eq!(h.iter().count(), 2);
+    }
+
+    #[test]
+    fn converts_at_thresholds() {
+        let l = limits(3, 5);
+        let mut h = Hash::new();
+        for f in [b"a", b"b", b"c"] {
+            h.set(f, b"v", &l);
+        }
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"d", b"v", &l);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.len(), 4);
+        let mut h = Hash::new();
+        h.set(b"a", b"12345", &l);
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"a", b"123456", &l);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.get(b"a"), Some(&b"123456"[..]));
+        // One-way: removing everything but one pair keeps the large encoding.
+        h.remove(b"a");
+        h.set(b"z", b"1", &l);
+        assert_eq!(h.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn table_matches_a_model_through_inserts_and_removes() {
+        let l = limits(0, 64);
+        let mut h = Hash::new();
+        let mut model = std::collections::HashMap::new();
+        fastrand::seed(7);
+        for _ in 0..50_000 {
+            let f = format!("f{}", fastrand::u32(..5000)).into_bytes();
+            if fastrand::bool() {
+                let v = vec![b'v'; fastrand::usize(..40)];
+                assert_eq!(h.set(&f, &v, &l), model.insert(f, v).is_none());
+            } else {
+                assert_eq!(h.remove(&f), model.remove(&f).is_some());
+            }
+            assert_eq!(h.len(), model.len());
+        }
+        for (f, v) in &model {
+            assert_eq!(h.get(f), Some(&v[..]));
+        }
+        assert_eq!(h.iter().count(), model.len());
+    }
+
+    #[test]
+    fn scan_returns_every_stable_field_while_growing() {
+        let l = limits(0, 64);
+        let mut h = Hash::new();
+        for i in 0..10_000 {
+            h.set(format!("s{i}").as_bytes(), b"v", &l);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let (mut cursor, mut extra) = (0u64, 0);
+        loop {
+            let step = h.scan(cursor, 10);
+            seen.extend(step.pairs.iter().map(|p| p.0.to_vec()));
+            cursor = step.cursor;
+            for _ in 0..50 {
+                h.set(format!("g{extra}").as_bytes(), b"v", &l);
+                extra += 1;
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..10_000 {
+            assert!(seen.contains(format!("s{i}").as_bytes()));
+        }
+    }
+
+    #[test]
+    fn random_pairs_follow_the_rules() {
+        let l = EncodingLimits::default();
+        let mut h = Hash::new();
+        for i in 0..10 {
+            h.set(format!("f{i}").as_bytes(), b"v", &l);
+        }
+        let r = h.random_pairs(5, true);
+        assert_eq!(r.len(), 5);
+        let order: Vec<_> = h.iter().map(|p| p.0).collect();
+        let pos: Vec<_> = r
+            .iter()
+            .map(|p| order.iter().position(|f| *f == p.0).unwrap())
+            .collect();
+        assert!(pos.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(h.random_pairs(50, false).len(), 50);
+        assert_eq!(h.random_pairs(50, true).len(), 10);
+        let big = limits(0, 64);
+        let mut t = Hash::new();
+        for i in 0..1000 {
+            t.set(format!("f{i}").as_bytes(), b"v", &big);
+        }
+        for c in [1, 10, 500, 999] {
+            let r = t.random_pairs(c, true);
+            let set: std::collections::HashSet<_> = r.iter().map(|p| p.0).collect();
+            assert_eq!(set.len(), c);
+        }
     }
 }
