@@ -14,8 +14,9 @@ fn del_generic(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let removed: Vec<Box<Entry>> = keys.iter().filter_map(|k| l.remove(db, k)).collect();
     drop(l);
     let n = removed.len();
-    // Freed after the locks are gone, so a big value never stalls the shard.
-    drop(removed);
+    // Freed after the locks are gone, and big collections on the lazy-free thread, so
+    // neither the shard nor this event loop stalls.
+    removed.into_iter().for_each(shardis_keyspace::lazyfree::free_entry);
     ctx.dirty(n as u64);
     ctx.out.int(n as i64);
     Ok(())
@@ -91,7 +92,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: Args<'_>, nx: bool) -> CmdResult {
     let entry = l.remove(db, src).expect("checked above");
     let replaced = l.put(db, dst, entry);
     drop(l);
-    drop(replaced);
+    replaced.into_iter().for_each(shardis_keyspace::lazyfree::free_value);
     ctx.dirty(1);
     if nx {
         ctx.out.int(1);
@@ -359,7 +360,7 @@ pub fn copy_(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     }
     let old = l.set(dst_db, dst, value, exp, false);
     drop(l);
-    drop(old);
+    old.into_iter().for_each(shardis_keyspace::lazyfree::free_value);
     ctx.dirty(1);
     ctx.out.int(1);
     Ok(())

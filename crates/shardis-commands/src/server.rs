@@ -540,10 +540,10 @@ pub fn dbsize(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Frees flushed shards: on a helper thread for ASYNC, here otherwise.
+/// Frees flushed shards: on the lazy-free thread for ASYNC, here otherwise.
 fn dispose(old: Vec<Shard>, async_free: bool) {
     if async_free {
-        std::thread::spawn(move || drop(old));
+        shardis_keyspace::lazyfree::free_shards(old);
     } else {
         drop(old);
     }

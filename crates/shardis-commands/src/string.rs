@@ -140,7 +140,9 @@ fn set_generic(
         l.remove(db, key);
     }
     drop(l);
-    drop(replaced);
+    if let Some(v) = replaced {
+        shardis_keyspace::lazyfree::free_value(v);
+    }
     ctx.dirty(1);
     Ok((true, old))
 }
@@ -249,7 +251,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: Args<'_>, nx: bool) -> Result<bool, Cmd
         old.extend(l.set(db, pairs.get(i), str_value(pairs.get(i + 1)), None, false));
     }
     drop(l);
-    drop(old);
+    old.into_iter().for_each(shardis_keyspace::lazyfree::free_value);
     ctx.dirty(pairs.len() as u64 / 2);
     Ok(true)
 }

@@ -8,6 +8,7 @@ mod clock;
 pub mod hash;
 mod key;
 mod keyspace;
+pub mod lazyfree;
 pub mod list;
 pub mod set;
 mod shard;
