@@ -14,7 +14,10 @@ import argparse, csv, io, os, platform, socket, statistics, subprocess, sys, tim
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARDIS = os.path.join(ROOT, "target", "release", "shardis-server")
-TESTS = ["set", "get", "incr", "mset"]
+SUITES = {
+    "strings": ["set", "get", "incr", "mset"],
+    "collections": ["lpush", "lpop", "sadd", "hset", "zadd", "lrange_100"],
+}
 PIPELINES = [1, 16]
 
 
@@ -62,16 +65,19 @@ def bench_cmd(port, test, pipeline, n):
 def run_bench(port, test, pipeline, n):
     out = subprocess.run(bench_cmd(port, test, pipeline, n), capture_output=True, text=True, check=True).stdout
     rows = list(csv.reader(io.StringIO(out)))
-    header, row = rows[0], rows[1]
+    header = rows[0]
+    # Some tests run a preparatory stage first (LRANGE fills a list): take the test's own row.
+    want = test.upper()
+    row = next(r for r in rows[1:] if r[0].upper().startswith(want)) if len(rows) > 2 else rows[1]
     d = dict(zip(header, row))
     return float(d["rps"]), float(d["p50_latency_ms"]), float(d["p99_latency_ms"])
 
 
-def measure(kind, port, seconds, repeat):
+def measure(kind, port, seconds, repeat, tests):
     p = start(kind, port)
     results = {}
     try:
-        for test in TESTS:
+        for test in tests:
             for pl in PIPELINES:
                 # Size each run from a short calibration so it lasts about `seconds`.
                 rps, _, _ = run_bench(port, test, pl, 20000 * pl)
@@ -111,6 +117,41 @@ def load_memory(kind, port, keys=1_000_000):
         stop(p)
 
 
+def pipe_load(port, commands):
+    """Sends RESP commands through `redis-cli --pipe`, the fastest way to load a server."""
+    buf = bytearray()
+    for args in commands:
+        buf += b"*%d\r\n" % len(args)
+        for a in args:
+            buf += b"$%d\r\n%s\r\n" % (len(a), a)
+    r = subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=bytes(buf), capture_output=True)
+    if r.returncode != 0:
+        raise SystemExit(r.stderr.decode())
+
+
+SHAPES = {
+    # name: (elements, generator of commands)
+    "1M-field hash": (1_000_000, lambda: ([b"HSET", b"h", b"field:%d" % i, b"value:%d" % i] for i in range(1_000_000))),
+    "1M-member set": (1_000_000, lambda: ([b"SADD", b"s", b"member:%d" % i] for i in range(1_000_000))),
+    "1M-member sorted set": (1_000_000, lambda: ([b"ZADD", b"z", b"%d" % i, b"member:%d" % i] for i in range(1_000_000))),
+    "100K hashes of 10 fields": (1_000_000, lambda: ([b"HSET", b"user:%d" % (i // 10), b"f%d" % (i % 10), b"v%d" % i] for i in range(1_000_000))),
+}
+
+
+def shape_memory(kind, port, shape):
+    """(RSS growth) / elements for one data shape on a fresh server."""
+    n, gen = SHAPES[shape]
+    p = start(kind, port)
+    try:
+        time.sleep(0.3)
+        before = rss(p.pid)
+        pipe_load(port, gen())
+        time.sleep(0.5)
+        return (rss(p.pid) - before) / n
+    finally:
+        stop(p)
+
+
 def machine():
     model = "unknown cpu"
     try:
@@ -128,19 +169,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--suite", choices=["strings", "collections", "all"], default="all")
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-p", "shardis-server"], cwd=ROOT, check=True)
     redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
     port_a, port_b = 16379, 16380
-    ours = measure("shardis", port_a, a.seconds, a.repeat)
-    theirs = measure("redis", port_b, a.seconds, a.repeat)
-    mem_ours = load_memory("shardis", port_a)
-    mem_theirs = load_memory("redis", port_b)
+    suites = ["strings", "collections"] if a.suite == "all" else [a.suite]
+    tests = [t for su in suites for t in SUITES[su]]
+    ours = measure("shardis", port_a, a.seconds, a.repeat, tests)
+    theirs = measure("redis", port_b, a.seconds, a.repeat, tests)
 
     lines = [
         "# Benchmarks", "",
-        f"Run on {datetime.date.today().isoformat()} by `python3 bench/run.py --seconds {a.seconds:g} --repeat {a.repeat}`",
+        f"Run on {datetime.date.today().isoformat()} by `python3 bench/run.py --seconds {a.seconds:g} --repeat {a.repeat} --suite {a.suite}`",
         f"on {machine()}; reference: {redis_version}.", "",
         "Both servers run one after the other with `--save '' --appendonly no --bind 127.0.0.1` and",
         "the same client: `redis-benchmark -c 50 -d 64 -r 1000000 --threads 1 -t <test> -P <p> -n <n> --csv`,",
@@ -151,20 +193,24 @@ def main():
         "| test | P | shardis rps | redis rps | ratio | shardis p50/p99 ms | redis p50/p99 ms | shardis CPU s/M | redis CPU s/M |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for test in TESTS:
+    for test in tests:
         for pl in PIPELINES:
             o, t = ours[(test, pl)], theirs[(test, pl)]
             lines.append(f"| {test.upper()} | {pl} | {o[0]:,.0f} | {t[0]:,.0f} | {o[0] / t[0]:.2f} | "
                          f"{o[1]:.3f} / {o[2]:.3f} | {t[1]:.3f} / {t[2]:.3f} | {o[3]:.2f} | {t[3]:.2f} |")
-    lines += [
-        "", "## Memory per key", "",
-        "A fresh server of each kind is loaded with 1,000,000 `SET key:%012d <64 bytes>` through",
-        "`redis-cli --pipe`; the figure is (RSS after − RSS before) / DBSIZE.", "",
-        "| server | keys | bytes per key |", "|---|---|---|",
-        f"| shardis | {mem_ours[0]:,} | {mem_ours[1]:.1f} |",
-        f"| redis | {mem_theirs[0]:,} | {mem_theirs[1]:.1f} |",
-        f"| ratio | | {mem_ours[1] / mem_theirs[1]:.2f} |", "",
-    ]
+    lines += ["", "## Memory", "",
+              "Each shape is loaded into a fresh server of each kind through `redis-cli --pipe`; the",
+              "figure is (RSS after − RSS before) / elements (keys for strings, fields or members for",
+              "collections).", "",
+              "| shape | shardis bytes/element | redis bytes/element | ratio |", "|---|---|---|---|"]
+    if "strings" in suites:
+        mo, mt = load_memory("shardis", port_a)[1], load_memory("redis", port_b)[1]
+        lines.append(f"| 1M keys, 64-byte values | {mo:.1f} | {mt:.1f} | {mo / mt:.2f} |")
+    if "collections" in suites:
+        for shape in SHAPES:
+            mo, mt = shape_memory("shardis", port_a, shape), shape_memory("redis", port_b, shape)
+            lines.append(f"| {shape} | {mo:.1f} | {mt:.1f} | {mo / mt:.2f} |")
+    lines.append("")
     # Hand-written notes below the marker survive a new run.
     marker = "<!-- notes: kept by bench/run.py -->"
     old = open(a.out).read() if os.path.exists(a.out) else ""
