@@ -143,7 +143,8 @@ pub fn bitop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         l.set(db, dest, Value::Str(StrVal::raw(&result)), None, false)
     };
     drop(l);
-    old.into_iter().for_each(shardis_keyspace::lazyfree::free_value);
+    old.into_iter()
+        .for_each(shardis_keyspace::lazyfree::free_value);
     ctx.dirty(1);
     ctx.out.int(len as i64);
     Ok(())

@@ -139,7 +139,8 @@ pub fn hdel(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     }
     let old = if emptied { l.remove(db, key) } else { None };
     drop(l);
-    old.into_iter().for_each(shardis_keyspace::lazyfree::free_entry);
+    old.into_iter()
+        .for_each(shardis_keyspace::lazyfree::free_entry);
     ctx.dirty(deleted as u64);
     ctx.out.int(deleted);
     Ok(())

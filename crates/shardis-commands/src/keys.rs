@@ -16,7 +16,9 @@ fn del_generic(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let n = removed.len();
     // Freed after the locks are gone, and big collections on the lazy-free thread, so
     // neither the shard nor this event loop stalls.
-    removed.into_iter().for_each(shardis_keyspace::lazyfree::free_entry);
+    removed
+        .into_iter()
+        .for_each(shardis_keyspace::lazyfree::free_entry);
     ctx.dirty(n as u64);
     ctx.out.int(n as i64);
     Ok(())
@@ -92,7 +94,9 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: Args<'_>, nx: bool) -> CmdResult {
     let entry = l.remove(db, src).expect("checked above");
     let replaced = l.put(db, dst, entry);
     drop(l);
-    replaced.into_iter().for_each(shardis_keyspace::lazyfree::free_value);
+    replaced
+        .into_iter()
+        .for_each(shardis_keyspace::lazyfree::free_value);
     ctx.dirty(1);
     if nx {
         ctx.out.int(1);
@@ -360,7 +364,8 @@ pub fn copy_(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     }
     let old = l.set(dst_db, dst, value, exp, false);
     drop(l);
-    old.into_iter().for_each(shardis_keyspace::lazyfree::free_value);
+    old.into_iter()
+        .for_each(shardis_keyspace::lazyfree::free_value);
     ctx.dirty(1);
     ctx.out.int(1);
     Ok(())

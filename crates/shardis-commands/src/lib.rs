@@ -2,8 +2,8 @@
 //! command family. It must not depend on sockets or an async runtime.
 
 pub mod bitmap;
-pub mod blocking;
 pub mod bits;
+pub mod blocking;
 pub mod config;
 pub mod connection;
 pub mod ctx;

@@ -468,7 +468,8 @@ fn algebra(ctx: &mut Ctx<'_>, keys: Args<'_>, dst: Option<&[u8]>, op: Op) -> Cmd
     if n > 0 || old.is_some() {
         ctx.dirty(1);
     }
-    old.into_iter().for_each(shardis_keyspace::lazyfree::free_value);
+    old.into_iter()
+        .for_each(shardis_keyspace::lazyfree::free_value);
     ctx.out.int(n as i64);
     Ok(())
 }

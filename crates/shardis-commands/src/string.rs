@@ -251,7 +251,8 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: Args<'_>, nx: bool) -> Result<bool, Cmd
         old.extend(l.set(db, pairs.get(i), str_value(pairs.get(i + 1)), None, false));
     }
     drop(l);
-    old.into_iter().for_each(shardis_keyspace::lazyfree::free_value);
+    old.into_iter()
+        .for_each(shardis_keyspace::lazyfree::free_value);
     ctx.dirty(pairs.len() as u64 / 2);
     Ok(true)
 }

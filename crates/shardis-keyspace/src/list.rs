@@ -85,7 +85,8 @@ impl List {
         match self.items.iter().position(|e| &**e == pivot) {
             None => false,
             Some(p) => {
-                self.items.insert(if before { p } else { p + 1 }, StrVal::encoded(v));
+                self.items
+                    .insert(if before { p } else { p + 1 }, StrVal::encoded(v));
                 true
             }
         }
@@ -94,7 +95,11 @@ impl List {
     /// Removes up to `count` elements equal to `v` (all when 0; from the tail when negative),
     /// returning how many went.
     pub fn remove(&mut self, count: i64, v: &[u8]) -> usize {
-        let limit = if count == 0 { usize::MAX } else { count.unsigned_abs() as usize };
+        let limit = if count == 0 {
+            usize::MAX
+        } else {
+            count.unsigned_abs() as usize
+        };
         let mut removed = 0;
         if count >= 0 {
             let mut i = 0;
@@ -184,7 +189,8 @@ mod tests {
     }
 
     fn strs<'a>(it: impl Iterator<Item = &'a StrVal>) -> Vec<String> {
-        it.map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+        it.map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect()
     }
 
     #[test]

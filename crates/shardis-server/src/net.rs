@@ -522,7 +522,9 @@ async fn wait_blocked(
 /// blocked are left unread (they run after it is served), so this then waits forever.
 async fn peer_closed(conn: &Conn) {
     loop {
-        let Ok(mut guard) = conn.fd.readable().await else { return };
+        let Ok(mut guard) = conn.fd.readable().await else {
+            return;
+        };
         let mut b = [0u8; 1];
         match conn.fd.get_ref().peek(&mut b) {
             Ok(0) => return,
