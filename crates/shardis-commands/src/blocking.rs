@@ -20,6 +20,8 @@ pub enum BlockOp {
     Pop { end: End, count: Option<usize> },
     /// BLMOVE/BRPOPLPUSH: pop from the key, push onto `dst`, reply with the element.
     Move { dst: Vec<u8>, from: End, to: End },
+    /// BZPOPMIN/BZPOPMAX (`count: None`, reply `[key, member, score]`) or BZMPOP.
+    ZPop { max: bool, count: Option<usize> },
 }
 
 /// One blocked client.
@@ -63,7 +65,7 @@ impl Waiter {
     pub fn timeout_reply(&self) -> Vec<u8> {
         match (&self.op, self.resp3) {
             (_, true) => b"_\r\n".to_vec(),
-            (BlockOp::Pop { .. }, false) => b"*-1\r\n".to_vec(),
+            (BlockOp::Pop { .. } | BlockOp::ZPop { .. }, false) => b"*-1\r\n".to_vec(),
             (BlockOp::Move { .. }, false) => b"$-1\r\n".to_vec(),
         }
     }
@@ -123,11 +125,7 @@ impl Blocking {
     /// Returns the reply when it could be served at once.
     pub fn block_or_serve(&self, shared: &Shared, w: Arc<Waiter>) -> Option<Vec<u8>> {
         let mut reg = self.inner.lock();
-        if let Some(reply) = w
-            .keys
-            .iter()
-            .find_map(|k| crate::list::serve_waiter(shared, &w, k))
-        {
+        if let Some(reply) = w.keys.iter().find_map(|k| serve(shared, &w, k)) {
             self.drain(&mut reg, shared);
             return Some(reply);
         }
@@ -175,7 +173,7 @@ impl Blocking {
             else {
                 break;
             };
-            match crate::list::serve_waiter(shared, &w, key) {
+            match serve(shared, &w, key) {
                 Some(reply) => {
                     reg.remove(&w);
                     w.serve(reply);
@@ -230,6 +228,14 @@ impl Blocking {
         };
         w.serve(reply);
         true
+    }
+}
+
+/// Runs a waiter's operation on `key`, by the family its command belongs to.
+fn serve(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Vec<u8>> {
+    match w.op {
+        BlockOp::Pop { .. } | BlockOp::Move { .. } => crate::list::serve_waiter(shared, w, key),
+        BlockOp::ZPop { .. } => crate::zset::serve_waiter(shared, w, key),
     }
 }
 

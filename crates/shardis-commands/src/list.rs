@@ -546,6 +546,7 @@ pub(crate) fn serve_waiter(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Ve
             // The element landed on `dst`: clients blocked there may now be served too.
             shared.blocking.signal_later(db, dst);
         }
+        BlockOp::ZPop { .. } => return None,
     }
     shared.stats(|s| s.dirty.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     Some(out.out)

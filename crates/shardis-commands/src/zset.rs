@@ -1,7 +1,8 @@
 //! Sorted set commands: ZADD and updates, lookups, ranges by rank/score/lex, removals, pops,
 //! random members, union/intersection/difference, ZSCAN.
 
-use crate::ctx::Ctx;
+use crate::blocking::{parse_timeout, BlockOp, Waiter};
+use crate::ctx::{Action, Ctx, Shared};
 use crate::error::{err, CmdError, CmdResult};
 use crate::glob::glob_match;
 use crate::num::parse_f64;
@@ -755,9 +756,13 @@ fn positive(arg: &[u8], msg: &str) -> Result<i64, CmdError> {
     }
 }
 
-pub fn zmpop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let numkeys = positive(args.get(1), "numkeys should be greater than 0")?;
-    let where_idx = (numkeys as u64).saturating_add(2);
+/// ZMPOP/BZMPOP arguments from `numkeys` on: keys, MIN or MAX, and the count.
+fn parse_mpop<'a>(
+    args: &Args<'a>,
+    numkeys_at: usize,
+) -> Result<(Vec<&'a [u8]>, bool, Option<i64>), CmdError> {
+    let numkeys = positive(args.get(numkeys_at), "numkeys should be greater than 0")?;
+    let where_idx = (numkeys as u64).saturating_add(numkeys_at as u64 + 1);
     if where_idx >= args.len() as u64 {
         return Err(CmdError::Syntax);
     }
@@ -777,21 +782,116 @@ pub fn zmpop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             return Err(CmdError::Syntax);
         }
     }
-    let keys: Vec<&[u8]> = (2..where_idx).map(|i| args.get(i)).collect();
+    let keys: Vec<&[u8]> = (numkeys_at + 1..where_idx).map(|i| args.get(i)).collect();
+    Ok((keys, max, count))
+}
+
+/// `[key, [[member, score], …]]`, the reply of ZMPOP and BZMPOP.
+fn write_mpop(out: &mut ReplyWriter, key: &[u8], items: &Items) {
+    out.array(2);
+    out.bulk(key);
+    out.array(items.len());
+    for (m, s) in items {
+        out.array(2);
+        out.bulk(m);
+        out.double(*s);
+    }
+}
+
+/// `[key, member, score]`, the reply of BZPOPMIN and BZPOPMAX.
+fn write_bzpop(out: &mut ReplyWriter, key: &[u8], items: &Items) {
+    let (m, s) = &items[0];
+    out.array(3);
+    out.bulk(key);
+    out.bulk(m);
+    out.double(*s);
+}
+
+pub fn zmpop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let (keys, max, count) = parse_mpop(&args, 1)?;
     match pop_keys(ctx, &keys, count.unwrap_or(1) as usize, max)? {
-        Some((i, items)) => {
-            ctx.out.array(2);
-            ctx.out.bulk(keys[i]);
-            ctx.out.array(items.len());
-            for (m, s) in &items {
-                ctx.out.array(2);
-                ctx.out.bulk(m);
-                ctx.out.double(*s);
-            }
-        }
+        Some((i, items)) => write_mpop(ctx.out, keys[i], &items),
         None => ctx.out.null_array(),
     }
     Ok(())
+}
+
+fn bzpop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, max: bool) -> CmdResult {
+    let timeout = parse_timeout(args.get(args.len() - 1))?;
+    let keys: Vec<&[u8]> = args.iter().skip(1).take(args.len() - 2).collect();
+    match pop_keys(ctx, &keys, 1, max)? {
+        Some((i, items)) => write_bzpop(ctx.out, keys[i], &items),
+        None => block(ctx, &keys, BlockOp::ZPop { max, count: None }, timeout),
+    }
+    Ok(())
+}
+
+/// Blocks the client on `keys` unless they got data meanwhile (then replies at once).
+fn block(ctx: &mut Ctx<'_>, keys: &[&[u8]], op: BlockOp, timeout: Option<std::time::Duration>) {
+    let keys = keys.iter().map(|k| k.to_vec()).collect();
+    let w = Waiter::new(ctx.sess.id(), ctx.db(), keys, op, ctx.sess.resp3);
+    match ctx.shared.blocking.block_or_serve(ctx.shared, w.clone()) {
+        Some(reply) => ctx.out.raw(&reply),
+        None => ctx.sess.action = Some(Action::Block(w, timeout)),
+    }
+}
+
+pub fn bzpopmin(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    bzpop_generic(ctx, args, false)
+}
+
+pub fn bzpopmax(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    bzpop_generic(ctx, args, true)
+}
+
+pub fn bzmpop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let (keys, max, count) = parse_mpop(&args, 2)?;
+    let timeout = parse_timeout(args.get(1))?;
+    let count = count.unwrap_or(1) as usize;
+    match pop_keys(ctx, &keys, count, max)? {
+        Some((i, items)) => write_mpop(ctx.out, keys[i], &items),
+        None => block(
+            ctx,
+            &keys,
+            BlockOp::ZPop {
+                max,
+                count: Some(count),
+            },
+            timeout,
+        ),
+    }
+    Ok(())
+}
+
+/// Serves a client blocked in BZPOPMIN/BZPOPMAX/BZMPOP from `key` if it holds a non-empty
+/// sorted set; returns the reply in the client's protocol.
+pub(crate) fn serve_waiter(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Vec<u8>> {
+    let BlockOp::ZPop { max, count } = w.op else {
+        return None;
+    };
+    let db = w.db;
+    let mut l = shared.keyspace.lock_key(db, key);
+    let z = zset_mut(&mut l, db, key).ok()??;
+    let items = pop_from(z, count.unwrap_or(1), max);
+    let removed = if z.is_empty() {
+        l.remove(db, key)
+    } else {
+        None
+    };
+    drop(l);
+    removed
+        .into_iter()
+        .for_each(shardis_keyspace::lazyfree::free_entry);
+    let mut out = ReplyWriter::new(w.resp3);
+    match count {
+        None => write_bzpop(&mut out, key, &items),
+        Some(_) => write_mpop(&mut out, key, &items),
+    }
+    shared.stats(|s| {
+        s.dirty
+            .fetch_add(items.len() as u64, std::sync::atomic::Ordering::Relaxed)
+    });
+    Some(out.out)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -181,3 +181,53 @@ fn errors_and_non_blocking_cases_match_redis() {
         assert_eq!(b, a, "{c:?}");
     }
 }
+
+#[test]
+fn blocking_sorted_set_pops() {
+    let s = Server::start(&[]);
+    let mut admin = s.raw();
+    let mut a = s.raw();
+    a.send_cmd(&[b"BZPOPMIN", b"z1", b"z2", b"0"]);
+    wait_blocked(&mut admin, 1);
+    let mut b = s.raw();
+    b.cmd(&["HELLO", "3"]);
+    b.send_cmd(&[b"BZMPOP", b"0", b"1", b"z2", b"MAX", b"COUNT", b"2"]);
+    wait_blocked(&mut admin, 2);
+    assert_eq!(
+        admin.cmd(&["ZADD", "z2", "1", "a", "2", "b", "3", "c"]),
+        ":3\r\n"
+    );
+    // The first blocked client takes the minimum, the second the two largest left.
+    assert_eq!(a.read_reply(), "*3\r\n$2\r\nz2\r\n$1\r\na\r\n$1\r\n1\r\n");
+    assert_eq!(
+        b.read_reply(),
+        "*2\r\n$2\r\nz2\r\n*2\r\n*2\r\n$1\r\nc\r\n,3\r\n*2\r\n$1\r\nb\r\n,2\r\n"
+    );
+    assert_eq!(admin.cmd(&["EXISTS", "z2"]), ":0\r\n");
+    assert_eq!(admin.cmd(&["BZPOPMAX", "z2", "0.05"]), "*-1\r\n");
+}
+
+#[test]
+fn sorted_set_blocking_errors_match_redis() {
+    let Some(mut p) = Pair::start(&[]) else {
+        return;
+    };
+    let cases: &[&[&str]] = &[
+        &["BZPOPMIN", "z", "-1"],
+        &["BZPOPMIN", "z", "x"],
+        &["SET", "s", "v"],
+        &["BZPOPMAX", "s", "0"],
+        &["ZADD", "z", "1", "a", "2", "b"],
+        &["BZPOPMAX", "z", "0"],
+        &["BZMPOP", "0", "0", "z", "MIN"],
+        &["BZMPOP", "0", "1", "z", "LEFT"],
+        &["BZMPOP", "0", "1", "z", "MIN", "COUNT", "0"],
+        &["BZMPOP", "0", "1", "z", "MIN", "COUNT", "5"],
+        &["BZMPOP", "0.01", "1", "z", "MIN"],
+        &["BZPOPMIN", "z", "0.01"],
+    ];
+    for c in cases {
+        let (a, b) = p.both(c);
+        assert_eq!(b, a, "{c:?}");
+    }
+}
