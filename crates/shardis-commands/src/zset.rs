@@ -756,11 +756,15 @@ fn positive(arg: &[u8], msg: &str) -> Result<i64, CmdError> {
     }
 }
 
-/// ZMPOP/BZMPOP arguments from `numkeys` on: keys, MIN or MAX, and the count.
-fn parse_mpop<'a>(
-    args: &Args<'a>,
-    numkeys_at: usize,
-) -> Result<(Vec<&'a [u8]>, bool, Option<i64>), CmdError> {
+/// ZMPOP/BZMPOP arguments: the keys, MAX rather than MIN, and the COUNT if given.
+struct MPop<'a> {
+    keys: Vec<&'a [u8]>,
+    max: bool,
+    count: Option<i64>,
+}
+
+/// ZMPOP/BZMPOP arguments from `numkeys` on, with Redis's checks.
+fn parse_mpop<'a>(args: &Args<'a>, numkeys_at: usize) -> Result<MPop<'a>, CmdError> {
     let numkeys = positive(args.get(numkeys_at), "numkeys should be greater than 0")?;
     let where_idx = (numkeys as u64).saturating_add(numkeys_at as u64 + 1);
     if where_idx >= args.len() as u64 {
@@ -783,7 +787,7 @@ fn parse_mpop<'a>(
         }
     }
     let keys: Vec<&[u8]> = (numkeys_at + 1..where_idx).map(|i| args.get(i)).collect();
-    Ok((keys, max, count))
+    Ok(MPop { keys, max, count })
 }
 
 /// `[key, [[member, score], …]]`, the reply of ZMPOP and BZMPOP.
@@ -808,7 +812,7 @@ fn write_bzpop(out: &mut ReplyWriter, key: &[u8], items: &Items) {
 }
 
 pub fn zmpop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let (keys, max, count) = parse_mpop(&args, 1)?;
+    let MPop { keys, max, count } = parse_mpop(&args, 1)?;
     match pop_keys(ctx, &keys, count.unwrap_or(1) as usize, max)? {
         Some((i, items)) => write_mpop(ctx.out, keys[i], &items),
         None => ctx.out.null_array(),
@@ -845,7 +849,7 @@ pub fn bzpopmax(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub fn bzmpop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let (keys, max, count) = parse_mpop(&args, 2)?;
+    let MPop { keys, max, count } = parse_mpop(&args, 2)?;
     let timeout = parse_timeout(args.get(1))?;
     let count = count.unwrap_or(1) as usize;
     match pop_keys(ctx, &keys, count, max)? {
