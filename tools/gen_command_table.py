@@ -117,6 +117,8 @@ EXTRA = {
 }
 
 RENAME = {"type": "type_", "move": "move_", "copy": "copy_"}
+# Later Redis versions widened these; the issues ask for the newer forms (ZRANK … WITHSCORE).
+ARITY = {"zrank": -3, "zrevrank": -3}
 FAMILY = {"string": "string", "generic": "keys", "connection": "connection", "server": "server",
           "hash": "hash", "list": "list", "set": "set", "sorted-set": "zset",
           "bitmap": "bitmap"}
@@ -157,6 +159,9 @@ def main():
     for name, e in EXTRA.items():
         e.update(tips="Node::Set(&[])", key_specs="Node::Set(&[])", docs="Node::Map(&[(\"summary\", Node::Bulk(%s)), (\"since\", Node::Bulk(%s)), (\"group\", Node::Bulk(%s)), (\"complexity\", Node::Bulk(%s))])" % (rs(e["summary"]), rs(e["since"]), rs(e["group"]), rs(e["complexity"])))
     specs.update(EXTRA)
+    for name, arity in ARITY.items():
+        if name in specs:
+            specs[name]["arity"] = arity
     # A command enters the table only once its handler is written: `pub fn <name>(` in its
     # family's file. Work in progress never shows up as a command that fails.
     import os, re

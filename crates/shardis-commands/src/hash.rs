@@ -354,7 +354,7 @@ pub fn hscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         return Ok(());
     };
     // Options are checked only once the key is known to be a hash, as in Redis.
-    let (mut pattern, mut count) = (None, 10i64);
+    let (mut pattern, mut count, mut novalues) = (None, 10i64, false);
     let mut j = 3;
     while j < args.len() {
         let a = args.get(j);
@@ -366,6 +366,11 @@ pub fn hscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             }
         } else if is(a, "match") && has_next {
             pattern = Some(args.get(j + 1));
+        } else if is(a, "novalues") {
+            // Redis 7.4's option: fields only.
+            novalues = true;
+            j += 1;
+            continue;
         } else {
             return Err(CmdError::Syntax);
         }
@@ -381,10 +386,16 @@ pub fn hscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     ctx.out.array(2);
     ctx.out
         .bulk(itoa::Buffer::new().format(step.cursor).as_bytes());
-    ctx.out.array(pairs.len() * 2);
+    ctx.out.array(if novalues {
+        pairs.len()
+    } else {
+        pairs.len() * 2
+    });
     for (f, v) in pairs {
         ctx.out.bulk(f);
-        ctx.out.bulk(v);
+        if !novalues {
+            ctx.out.bulk(v);
+        }
     }
     Ok(())
 }

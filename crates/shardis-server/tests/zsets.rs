@@ -1051,3 +1051,25 @@ fn differential_growing_sets_match_redis() {
         run_differential(seed, 4000, &cfg, true, seed % 2 == 0, 80);
     }
 }
+
+#[test]
+fn zrank_withscore() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    c.cmd(&["ZADD", "z", "1.5", "a", "2", "b"]);
+    assert_eq!(
+        c.cmd(&["ZRANK", "z", "b", "WITHSCORE"]),
+        "*2\r\n:1\r\n$1\r\n2\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["ZREVRANK", "z", "b", "WITHSCORE"]),
+        "*2\r\n:0\r\n$1\r\n2\r\n"
+    );
+    assert_eq!(c.cmd(&["ZRANK", "z", "nope", "WITHSCORE"]), "*-1\r\n");
+    assert_eq!(c.cmd(&["ZRANK", "z", "a"]), ":0\r\n");
+    c.cmd(&["HELLO", "3"]);
+    assert_eq!(
+        c.cmd(&["ZRANK", "z", "a", "WITHSCORE"]),
+        "*2\r\n:0\r\n,1.5\r\n"
+    );
+}
