@@ -319,32 +319,9 @@ pub fn hrandfield(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor like Redis's `strtoul` check: optional sign (a negative one wraps),
-/// digits, nothing else; an empty argument is cursor 0.
-fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    let bad = || err("invalid cursor");
-    let (neg, digits) = match arg.split_first() {
-        None => return Ok(0),
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        Some(_) => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(bad());
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .ok_or_else(bad)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
-
 pub fn hscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db(), args.get(1));
-    let cursor = parse_cursor(args.get(2))?;
+    let cursor = crate::util::scan_cursor(args.get(2))?;
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     let Some(h) = hash_ref(&mut l, db, key)? else {
         drop(l);

@@ -128,16 +128,8 @@ pub fn keys(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor like Redis (an unsigned decimal), with its error text.
-pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    std::str::from_utf8(arg)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| err("invalid cursor"))
-}
-
 pub fn scan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let cursor = parse_cursor(args.get(1))?;
+    let cursor = crate::util::scan_cursor(args.get(1))?;
     let (mut pattern, mut count, mut typ) = (None, 10i64, None);
     let mut j = 2;
     while j < args.len() {

@@ -562,34 +562,9 @@ pub fn sintercard(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Redis's SCAN cursor parsing (`strtoul` in base 10): a sign is allowed and a negative
-/// value wraps, surrounding text is not.
-fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    let bad = || err("invalid cursor");
-    let (neg, digits) = match arg.first() {
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        _ => (false, arg),
-    };
-    if arg.is_empty() {
-        return Ok(0);
-    }
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(bad());
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((d - b'0') as u64))
-            .ok_or_else(bad)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
-
 pub fn sscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db(), args.get(1));
-    let cursor = parse_cursor(args.get(2))?;
+    let cursor = crate::util::scan_cursor(args.get(2))?;
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     let Some(s) = get_set(&mut l, db, key)? else {
         drop(l);
@@ -634,20 +609,4 @@ pub fn sscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         ctx.out.bulk(&m);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_cursor;
-
-    #[test]
-    fn cursor_like_strtoul() {
-        assert_eq!(parse_cursor(b"").unwrap(), 0);
-        assert_eq!(parse_cursor(b"+5").unwrap(), 5);
-        assert_eq!(parse_cursor(b"-1").unwrap(), u64::MAX);
-        assert_eq!(parse_cursor(b"18446744073709551615").unwrap(), u64::MAX);
-        assert!(parse_cursor(b"18446744073709551616").is_err());
-        assert!(parse_cursor(b" 1").is_err());
-        assert!(parse_cursor(b"1x").is_err());
-    }
 }

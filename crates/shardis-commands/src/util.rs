@@ -41,3 +41,42 @@ pub fn db_index(arg: &[u8], databases: usize) -> Result<usize, CmdError> {
     }
     Ok(n as usize)
 }
+
+/// A SCAN-family cursor, parsed as Redis's `parseScanCursorOrReply` does with `strtoul`: an
+/// optional sign (a negative value wraps), digits and nothing else; an empty argument is 0.
+pub fn scan_cursor(arg: &[u8]) -> Result<u64, CmdError> {
+    let bad = || crate::error::err("invalid cursor");
+    let (neg, digits) = match arg.split_first() {
+        None => return Ok(0),
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        Some(_) => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+            .ok_or_else(bad)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scan_cursor;
+
+    #[test]
+    fn cursor_like_strtoul() {
+        assert_eq!(scan_cursor(b"").unwrap(), 0);
+        assert_eq!(scan_cursor(b"+5").unwrap(), 5);
+        assert_eq!(scan_cursor(b"-1").unwrap(), u64::MAX);
+        assert_eq!(scan_cursor(b"18446744073709551615").unwrap(), u64::MAX);
+        assert!(scan_cursor(b"18446744073709551616").is_err());
+        assert!(scan_cursor(b" 1").is_err());
+        assert!(scan_cursor(b"1x").is_err());
+    }
+}

@@ -1341,22 +1341,8 @@ pub fn zintercard(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 // ---------------------------------------------------------------------------------------------
 // ZSCAN
 
-/// Redis's `parseScanCursorOrReply`: `strtoul` over the whole argument.
-fn scan_cursor(a: &[u8]) -> Option<u64> {
-    let (neg, digits) = match a.first() {
-        Some(b'-') => (true, &a[1..]),
-        Some(b'+') => (false, &a[1..]),
-        _ => (false, a),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let v: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 pub fn zscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let cursor = scan_cursor(args.get(2)).ok_or_else(|| err("invalid cursor"))?;
+    let cursor = crate::util::scan_cursor(args.get(2))?;
     let (db, key) = (ctx.db(), args.get(1));
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     if zset_mut(&mut l, db, key)?.is_none() {
