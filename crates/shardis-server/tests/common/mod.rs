@@ -4,6 +4,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -270,4 +272,97 @@ pub fn sorted_reply(reply: &str) -> String {
     let mut rest: Vec<&str> = lines.collect();
     rest.sort();
     format!("{header}|{}", rest.join("|"))
+}
+
+// The exact-reply checker shared by the command test files.
+
+/// Whether the command tests run against redis-server instead of shardis, to check their
+/// own expectations (SHARDIS_TEST_AGAINST_REDIS=1).
+pub fn against_redis() -> bool {
+    std::env::var_os("SHARDIS_TEST_AGAINST_REDIS").is_some()
+}
+
+/// Starts the server under test: shardis, or redis-server when SHARDIS_TEST_AGAINST_REDIS is set.
+pub fn start(args: &[&str]) -> Server {
+    if against_redis() {
+        let mut all = vec!["--enable-debug-command", "yes"];
+        all.extend_from_slice(args);
+        Server::redis(&all).expect("SHARDIS_TEST_AGAINST_REDIS is set but redis-server is missing")
+    } else {
+        Server::start(args)
+    }
+}
+
+/// A raw connection whose replies are compared with Redis's exact bytes. A mismatch does not
+/// stop the test: each is recorded with its source line, and the test fails at the end listing
+/// all of them, so one run shows every difference.
+pub struct Check {
+    pub c: Raw,
+    pub diffs: Vec<String>,
+}
+
+impl Check {
+    pub fn new(s: &Server) -> Check {
+        Check {
+            c: s.raw(),
+            diffs: Vec::new(),
+        }
+    }
+
+    /// Sends `args` and expects exactly the reply `want`.
+    #[track_caller]
+    pub fn is(&mut self, args: &[&str], want: &str) {
+        let got = self.c.cmd(args);
+        self.expect(got == want, || {
+            format!("{args:?}\n      redis: {want:?}\n      ours:  {got:?}")
+        });
+    }
+
+    /// `is` for binary arguments or replies.
+    #[track_caller]
+    pub fn is_bytes(&mut self, args: &[&[u8]], want: &[u8]) {
+        self.c.send_cmd(args);
+        let got = self.c.read_reply_bytes();
+        self.expect(got == want, || {
+            let args: Vec<String> = args.iter().map(|a| a.escape_ascii().to_string()).collect();
+            format!(
+                "{args:?}\n      redis: \"{}\"\n      ours:  \"{}\"",
+                want.escape_ascii(),
+                got.escape_ascii()
+            )
+        });
+    }
+
+    #[track_caller]
+    pub fn expect(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        if !ok {
+            self.diffs
+                .push(format!("at {}: {}", Location::caller(), what()));
+        }
+    }
+}
+
+impl Deref for Check {
+    type Target = Raw;
+    fn deref(&self) -> &Raw {
+        &self.c
+    }
+}
+
+impl DerefMut for Check {
+    fn deref_mut(&mut self) -> &mut Raw {
+        &mut self.c
+    }
+}
+
+impl Drop for Check {
+    fn drop(&mut self) {
+        if !self.diffs.is_empty() && !std::thread::panicking() {
+            panic!(
+                "{} replies differ from Redis 7.0:\n{}",
+                self.diffs.len(),
+                self.diffs.join("\n")
+            );
+        }
+    }
 }
