@@ -170,8 +170,12 @@ struct Link {
     span: u32,
 }
 
-/// 32 bytes: the member lives in the shared byte arena, the links in the shared link arena,
-/// so an element costs no heap allocation of its own.
+/// Links kept inside the node: with a level probability of 1/4, 99.6% of nodes need no
+/// more, so a search step reads the node it stands on and the next node's score, nothing else.
+const INLINE_LINKS: usize = 4;
+
+/// 64 bytes, one cache line in the (page-aligned) node array: the member lives in the shared byte arena and links above
+/// `INLINE_LINKS` in the shared link arena, so an element costs no heap allocation of its own.
 #[derive(Clone, Copy, Debug)]
 struct Node {
     score: f64,
@@ -179,10 +183,11 @@ struct Node {
     mlen: u32,
     /// Previous node at level 0 (NIL for the first); for a free node, the next free node.
     back: u32,
-    /// First of this node's `level` links in `Skip::links`.
+    /// First of this node's links above `INLINE_LINKS` in `Skip::links` (if it has any).
     links: u32,
     /// 0 for a free slot.
     level: u8,
+    lo: [Link; INLINE_LINKS],
 }
 
 #[inline]
@@ -224,8 +229,9 @@ impl Skip {
                 back: NIL,
                 links: 0,
                 level: MAX_LEVEL as u8,
+                lo: [Link::default(); INLINE_LINKS],
             }],
-            links: vec![Link::default(); MAX_LEVEL],
+            links: vec![Link::default(); MAX_LEVEL - INLINE_LINKS],
             bytes: Vec::new(),
             garbage: 0,
             free_node: NIL,
@@ -240,12 +246,20 @@ impl Skip {
 
     #[inline]
     fn link(&self, x: u32, i: usize) -> Link {
-        self.links[self.nodes[x as usize].links as usize + i]
+        let n = &self.nodes[x as usize];
+        if i < INLINE_LINKS {
+            n.lo[i]
+        } else {
+            self.links[n.links as usize + i - INLINE_LINKS]
+        }
     }
 
     #[inline]
     fn link_mut(&mut self, x: u32, i: usize) -> &mut Link {
-        let at = self.nodes[x as usize].links as usize + i;
+        if i < INLINE_LINKS {
+            return &mut self.nodes[x as usize].lo[i];
+        }
+        let at = self.nodes[x as usize].links as usize + i - INLINE_LINKS;
         &mut self.links[at]
     }
 
@@ -275,7 +289,12 @@ impl Skip {
         l
     }
 
+    /// Arena links for a node of `level` (only those above the inline ones).
     fn alloc_links(&mut self, level: usize) -> u32 {
+        if level <= INLINE_LINKS {
+            return u32::MAX;
+        }
+        let level = level - INLINE_LINKS;
         let head = self.free_links[level];
         if head != u32::MAX {
             self.free_links[level] = self.links[head as usize].next;
@@ -300,6 +319,7 @@ impl Skip {
             back: NIL,
             links,
             level: level as u8,
+            lo: [Link::default(); INLINE_LINKS],
         };
         if self.free_node != NIL {
             let x = self.free_node;
@@ -314,8 +334,11 @@ impl Skip {
 
     fn free_node(&mut self, x: u32) {
         let n = self.nodes[x as usize];
-        self.links[n.links as usize].next = self.free_links[n.level as usize];
-        self.free_links[n.level as usize] = n.links;
+        if n.level as usize > INLINE_LINKS {
+            let l = n.level as usize - INLINE_LINKS;
+            self.links[n.links as usize].next = self.free_links[l];
+            self.free_links[l] = n.links;
+        }
         self.garbage += n.mlen as usize;
         self.nodes[x as usize].level = 0;
         self.nodes[x as usize].mlen = 0;
@@ -983,7 +1006,7 @@ mod tests {
 
     #[test]
     fn node_stays_small() {
-        assert_eq!(std::mem::size_of::<Node>(), 32);
+        assert_eq!(std::mem::size_of::<Node>(), 64);
         assert_eq!(std::mem::size_of::<Link>(), 8);
     }
 

@@ -596,8 +596,10 @@ fn million_member_set_ranks_and_ranges() {
     let rss1 = s.rss();
     let per_member = rss1.saturating_sub(rss0) / N as u64;
     eprintln!("1M-member zset: ~{per_member} bytes per member (server RSS growth)");
-    // Redis 7.0 needs ~115 bytes per member for this set (measured the same way).
-    assert!(per_member < 100, "{per_member} bytes per member");
+    // Redis 7.0 needs ~115 bytes per member for this set (measured the same way); the
+    // issue's target is to stay below it. (Skiplist nodes are a full cache line since links
+    // moved inline, for speed; this figure was ~90 before.)
+    assert!(per_member < 115, "{per_member} bytes per member");
     assert_eq!(c.cmd(&["ZCARD", "big"]), ":1000000\r\n");
     assert_eq!(c.cmd(&["OBJECT", "ENCODING", "big"]), "$8\r\nskiplist\r\n");
     let member = |i: usize| format!("m:{}", (i * 7919) % N);
