@@ -12,62 +12,6 @@ use common::*;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-/// A parsed reply, for the checks that cannot compare bytes (KEYS and SCAN order is unspecified).
-#[derive(Debug, Clone, PartialEq)]
-enum Reply {
-    Str(String),
-    Err(String),
-    Int(i64),
-    Nil,
-    Arr(Vec<Reply>),
-}
-
-fn parse(reply: &str) -> Reply {
-    let mut rest = reply;
-    let r = parse_one(&mut rest);
-    assert!(rest.is_empty(), "trailing bytes after the reply {reply:?}");
-    r
-}
-
-fn parse_one(s: &mut &str) -> Reply {
-    let end = s.find("\r\n").expect("incomplete reply");
-    let line = &s[..end];
-    *s = &s[end + 2..];
-    let (kind, body) = line.split_at(1);
-    match kind {
-        "+" => Reply::Str(body.to_string()),
-        "-" => Reply::Err(body.to_string()),
-        ":" => Reply::Int(body.parse().unwrap()),
-        "$" => match body.parse::<i64>().unwrap() {
-            n if n < 0 => Reply::Nil,
-            n => {
-                let v = s[..n as usize].to_string();
-                *s = &s[n as usize + 2..];
-                Reply::Str(v)
-            }
-        },
-        "*" => match body.parse::<i64>().unwrap() {
-            n if n < 0 => Reply::Nil,
-            n => Reply::Arr((0..n).map(|_| parse_one(s)).collect()),
-        },
-        _ => panic!("unexpected reply line {line:?}"),
-    }
-}
-
-/// The elements of an array of bulk strings.
-fn bulks(r: &Reply) -> Vec<String> {
-    match r {
-        Reply::Arr(items) => items
-            .iter()
-            .map(|i| match i {
-                Reply::Str(s) => s.clone(),
-                other => panic!("expected a bulk string, got {other:?}"),
-            })
-            .collect(),
-        other => panic!("expected an array, got {other:?}"),
-    }
-}
-
 /// KEYS `pattern`, sorted.
 fn keys(c: &mut Raw, pattern: &str) -> Vec<String> {
     let mut k = bulks(&parse(&c.cmd(&["KEYS", pattern])));

@@ -14,68 +14,6 @@ use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Read};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// A parsed reply, for checks that cannot compare bytes (unordered or time-dependent replies).
-#[derive(Debug, Clone, PartialEq)]
-enum Reply {
-    Str(String),
-    Err(String),
-    Int(i64),
-    Nil,
-    Arr(Vec<Reply>),
-}
-
-fn parse(reply: &str) -> Reply {
-    let mut rest = reply;
-    let r = parse_one(&mut rest);
-    assert!(rest.is_empty(), "trailing bytes after the reply {reply:?}");
-    r
-}
-
-fn parse_one(s: &mut &str) -> Reply {
-    let end = s.find("\r\n").expect("incomplete reply");
-    let line = &s[..end];
-    *s = &s[end + 2..];
-    let (kind, body) = line.split_at(1);
-    match kind {
-        "+" => Reply::Str(body.to_string()),
-        "-" => Reply::Err(body.to_string()),
-        ":" => Reply::Int(body.parse().unwrap()),
-        "_" => Reply::Nil,
-        // Bulk and verbatim strings (the verbatim "txt:" prefix is kept).
-        "$" | "=" => match body.parse::<i64>().unwrap() {
-            n if n < 0 => Reply::Nil,
-            n => {
-                let v = s[..n as usize].to_string();
-                *s = &s[n as usize + 2..];
-                Reply::Str(v)
-            }
-        },
-        // Arrays, sets, and maps flattened to key, value, key, value...
-        "*" | "~" | "%" => match body.parse::<i64>().unwrap() {
-            n if n < 0 => Reply::Nil,
-            n => {
-                let n = if kind == "%" { n * 2 } else { n };
-                Reply::Arr((0..n).map(|_| parse_one(s)).collect())
-            }
-        },
-        _ => panic!("unexpected reply line {line:?}"),
-    }
-}
-
-/// The elements of an array of bulk strings.
-fn bulks(r: &Reply) -> Vec<String> {
-    match r {
-        Reply::Arr(items) => items
-            .iter()
-            .map(|i| match i {
-                Reply::Str(s) => s.clone(),
-                other => panic!("expected a bulk string, got {other:?}"),
-            })
-            .collect(),
-        other => panic!("expected an array, got {other:?}"),
-    }
-}
-
 /// The text of a bulk or verbatim string reply.
 fn text(reply: &str) -> String {
     match parse(reply) {
