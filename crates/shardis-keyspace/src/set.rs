@@ -5,6 +5,7 @@
 //! our own memory saving; it answers "hashtable" to OBJECT ENCODING so clients see exactly
 //! what Redis 7.0 shows, and it leaves for the table past the set-max-listpack-* limits.
 
+use crate::value::canonical_int;
 use crate::EncodingLimits;
 use foldhash::fast::RandomState;
 use std::hash::BuildHasher;
@@ -28,22 +29,6 @@ impl Elem<'_> {
     pub fn to_vec(&self) -> Vec<u8> {
         self.with_bytes(|b| b.to_vec())
     }
-}
-
-/// The i64 that `s` spells in canonical form (Redis's `string2ll`), which decides whether a
-/// member may live in an intset.
-pub fn canonical_int(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    let digits = s.strip_prefix(b"-").unwrap_or(s);
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    if digits[0] == b'0' && s.len() > 1 {
-        return None;
-    }
-    std::str::from_utf8(s).ok()?.parse::<i64>().ok()
 }
 
 /// Sorted integers in the narrowest width that holds them all, like Redis's intset.

@@ -231,7 +231,7 @@ impl Value {
 
 /// The i64 `s` spells in canonical form (Redis's `string2l`: no sign but '-', no leading
 /// zeros, no spaces, at most 20 bytes), if any.
-fn canonical_int(s: &[u8]) -> Option<i64> {
+pub(crate) fn canonical_int(s: &[u8]) -> Option<i64> {
     if s.is_empty() || s.len() > 20 {
         return None;
     }
