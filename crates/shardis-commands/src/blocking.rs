@@ -231,6 +231,22 @@ impl Blocking {
     }
 }
 
+/// Blocks the calling client on `keys` unless they got data meanwhile (then replies at once):
+/// the shared end of every blocking command.
+pub fn block(
+    ctx: &mut crate::ctx::Ctx<'_>,
+    keys: &[&[u8]],
+    op: BlockOp,
+    timeout: Option<std::time::Duration>,
+) {
+    let keys = keys.iter().map(|k| k.to_vec()).collect();
+    let w = Waiter::new(ctx.sess.id(), ctx.db(), keys, op, ctx.sess.resp3);
+    match ctx.shared.blocking.block_or_serve(ctx.shared, w.clone()) {
+        Some(reply) => ctx.out.raw(&reply),
+        None => ctx.sess.action = Some(crate::ctx::Action::Block(w, timeout)),
+    }
+}
+
 /// Runs a waiter's operation on `key`, by the family its command belongs to.
 fn serve(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Vec<u8>> {
     match w.op {

@@ -1,15 +1,14 @@
 //! List commands: pushes, pops, ranges, LINSERT/LREM/LTRIM/LPOS, LMOVE and LMPOP.
 //! (The blocking forms come with the blocking-client machinery.)
 
-use crate::blocking::{parse_timeout, BlockOp, Waiter};
-use crate::ctx::{Action, Ctx, Shared};
+use crate::blocking::{block, parse_timeout, BlockOp, Waiter};
+use crate::ctx::{Ctx, Shared};
 use crate::error::{err, CmdError, CmdResult};
 use crate::util::{int, is};
 use shardis_keyspace::list::{End, List};
 use shardis_keyspace::{Locked, StrVal, Value};
 use shardis_protocol::Args;
 use shardis_protocol::ReplyWriter;
-use std::time::Duration;
 
 /// The list at `key`: `Ok(None)` when missing, WRONGTYPE for other types.
 fn get_list<'l>(
@@ -413,15 +412,6 @@ pub fn lmpop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Blocks the client on `keys` unless they got data meanwhile (then replies at once).
-fn block(ctx: &mut Ctx<'_>, keys: Vec<Vec<u8>>, op: BlockOp, timeout: Option<Duration>) {
-    let w = Waiter::new(ctx.sess.id(), ctx.db(), keys, op, ctx.sess.resp3);
-    match ctx.shared.blocking.block_or_serve(ctx.shared, w.clone()) {
-        Some(reply) => ctx.out.raw(&reply),
-        None => ctx.sess.action = Some(Action::Block(w, timeout)),
-    }
-}
-
 fn bpop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, at: End) -> CmdResult {
     let timeout = parse_timeout(args.get(args.len() - 1))?;
     let keys: Vec<&[u8]> = args.iter().skip(1).take(args.len() - 2).collect();
@@ -429,7 +419,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, at: End) -> CmdResult {
         Some((k, items)) => write_popped(ctx, &k, &items, false),
         None => block(
             ctx,
-            keys.iter().map(|k| k.to_vec()).collect(),
+            &keys,
             BlockOp::Pop {
                 end: at,
                 count: None,
@@ -455,7 +445,7 @@ pub fn blmpop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         Some((k, items)) => write_popped(ctx, &k, &items, true),
         None => block(
             ctx,
-            keys.iter().map(|k| k.to_vec()).collect(),
+            &keys,
             BlockOp::Pop {
                 end: at,
                 count: Some(count),
@@ -479,7 +469,7 @@ fn bmove_generic(
         Some(v) => ctx.out.bulk(&v),
         None => block(
             ctx,
-            vec![src.to_vec()],
+            &[src],
             BlockOp::Move {
                 dst: dst.to_vec(),
                 from,

@@ -1,8 +1,8 @@
 //! Sorted set commands: ZADD and updates, lookups, ranges by rank/score/lex, removals, pops,
 //! random members, union/intersection/difference, ZSCAN.
 
-use crate::blocking::{parse_timeout, BlockOp, Waiter};
-use crate::ctx::{Action, Ctx, Shared};
+use crate::blocking::{block, parse_timeout, BlockOp, Waiter};
+use crate::ctx::{Ctx, Shared};
 use crate::error::{err, CmdError, CmdResult};
 use crate::glob::glob_match;
 use crate::num::parse_f64;
@@ -828,16 +828,6 @@ fn bzpop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, max: bool) -> CmdResult {
         None => block(ctx, &keys, BlockOp::ZPop { max, count: None }, timeout),
     }
     Ok(())
-}
-
-/// Blocks the client on `keys` unless they got data meanwhile (then replies at once).
-fn block(ctx: &mut Ctx<'_>, keys: &[&[u8]], op: BlockOp, timeout: Option<std::time::Duration>) {
-    let keys = keys.iter().map(|k| k.to_vec()).collect();
-    let w = Waiter::new(ctx.sess.id(), ctx.db(), keys, op, ctx.sess.resp3);
-    match ctx.shared.blocking.block_or_serve(ctx.shared, w.clone()) {
-        Some(reply) => ctx.out.raw(&reply),
-        None => ctx.sess.action = Some(Action::Block(w, timeout)),
-    }
 }
 
 pub fn bzpopmin(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
