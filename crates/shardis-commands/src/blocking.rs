@@ -241,6 +241,13 @@ pub fn block(
 ) {
     let keys = keys.iter().map(|k| k.to_vec()).collect();
     let w = Waiter::new(ctx.sess.id(), ctx.db(), keys, op, ctx.sess.resp3);
+    // Inside EXEC nothing blocks: the command acts like its non-blocking form, which found
+    // nothing, and the registry (taken before shard locks) must not be touched while the
+    // transaction holds shards.
+    if ctx.sess.in_exec {
+        ctx.out.raw(&w.timeout_reply());
+        return;
+    }
     match ctx.shared.blocking.block_or_serve(ctx.shared, w.clone()) {
         Some(reply) => ctx.out.raw(&reply),
         None => ctx.sess.action = Some(crate::ctx::Action::Block(w, timeout)),

@@ -154,6 +154,7 @@ pub fn quit(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
 }
 
 pub fn reset(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
+    ctx.sess.release(ctx.shared);
     let s = &mut *ctx.sess;
     s.db = 0;
     s.resp3 = false;

@@ -6,10 +6,12 @@
 use crate::config::Config;
 use crate::spec::{index, CommandSpec};
 use parking_lot::{Mutex, RwLock};
-use shardis_keyspace::{EncodingLimits, Keyspace};
+use shardis_keyspace::{EncodingLimits, Keyspace, WatchFlag};
 use shardis_protocol::ReplyWriter;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed,
+};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -146,6 +148,12 @@ pub struct ClientHandle {
     pub authenticated: AtomicBool,
     pub query_buf: AtomicUsize,
     pub killed: AtomicBool,
+    /// Commands queued since MULTI, or -1 outside a transaction (CLIENT LIST's `multi`).
+    pub multi: AtomicI64,
+    /// Keys watched (CLIENT LIST's `watch`).
+    pub watching: AtomicUsize,
+    /// Set when a watched key changes; read at EXEC.
+    pub watch_flag: Arc<WatchFlag>,
     /// Wakes the connection's task so it notices `killed`.
     pub waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
@@ -163,6 +171,13 @@ impl ClientHandle {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Relaxed)) / 1000;
         let mut flags = String::new();
+        let multi = self.multi.load(Relaxed);
+        if multi >= 0 {
+            flags.push('x');
+        }
+        if self.watch_flag.is_dirty() {
+            flags.push('d');
+        }
         if self.no_evict.load(Relaxed) {
             flags.push('e');
         }
@@ -178,7 +193,7 @@ impl ClientHandle {
         };
         let qbuf = self.query_buf.load(Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} watch={} \
              qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r \
              cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
@@ -190,6 +205,8 @@ impl ClientHandle {
             idle,
             flags,
             self.db.load(Relaxed),
+            multi,
+            self.watching.load(Relaxed),
             qbuf,
             16384usize.saturating_sub(qbuf),
             16384 + qbuf,
@@ -422,6 +439,9 @@ impl Shared {
             authenticated: AtomicBool::new(false),
             query_buf: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
+            multi: AtomicI64::new(-1),
+            watching: AtomicUsize::new(0),
+            watch_flag: WatchFlag::new(),
             waker: OnceLock::new(),
         });
         self.clients.lock().insert(id, h.clone());
@@ -464,6 +484,15 @@ pub struct Session {
     pub reply_mode: ReplyMode,
     pub handle: Arc<ClientHandle>,
     pub action: Option<Action>,
+    /// Between MULTI and EXEC/DISCARD: the queued commands.
+    pub multi: Option<crate::multi::Multi>,
+    /// Keys this client WATCHes, by database.
+    pub watching: Vec<(usize, Vec<u8>)>,
+    /// True while EXEC runs the queue: blocking commands don't block, pause doesn't apply.
+    pub in_exec: bool,
+    /// Blocked-client wake-ups that EXEC's commands caused, served after its locks go
+    /// (`None`: the whole database).
+    pub exec_signals: Vec<(usize, Option<Vec<u8>>)>,
 }
 
 impl Session {
@@ -476,7 +505,19 @@ impl Session {
             reply_mode: ReplyMode::On,
             handle,
             action: None,
+            multi: None,
+            watching: Vec::new(),
+            in_exec: false,
+            exec_signals: Vec::new(),
         }
+    }
+
+    /// Drops what the client holds in shared registries (watched keys), for RESET and for
+    /// the server when the connection ends.
+    pub fn release(&mut self, shared: &Shared) {
+        self.multi = None;
+        self.handle.multi.store(-1, Relaxed);
+        crate::multi::unwatch_all(shared, self);
     }
 
     pub fn id(&self) -> u64 {

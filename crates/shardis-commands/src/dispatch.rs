@@ -3,6 +3,7 @@
 use crate::ctx::{Ctx, ReplyMode, Session, Shared};
 use crate::error::CmdError;
 use crate::spec::{index, CommandSpec};
+use shardis_keyspace::WriteScope;
 use shardis_protocol::{Args, ReplyWriter};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -86,32 +87,50 @@ pub fn execute(
     outcome
 }
 
-fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWriter) -> Outcome {
+/// Refuses a command before it runs; inside MULTI that also dooms the transaction.
+fn reject(shared: &Shared, sess: &mut Session, e: &str, out: &mut ReplyWriter) -> Outcome {
+    if let Some(m) = sess.multi.as_mut() {
+        m.aborted = true;
+    }
+    shared.count_error(e);
+    out.error(e);
+    Outcome::Done
+}
+
+/// Commands that run at once inside MULTI instead of being queued.
+fn runs_inside_multi(name: &str) -> bool {
+    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+}
+
+pub(crate) fn run(
+    shared: &Shared,
+    sess: &mut Session,
+    args: Args<'_>,
+    out: &mut ReplyWriter,
+) -> Outcome {
     let (id, spec) = match resolve(&args) {
         Ok(s) => s,
-        Err(e) => {
-            shared.count_error(&e);
-            out.error(&e);
-            return Outcome::Done;
-        }
+        Err(e) => return reject(shared, sess, &e, out),
     };
     if !spec.arity_ok(args.len()) || spec.handler.is_none() {
         shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
         let e = CmdError::Arity(spec.name.to_string()).to_string();
-        shared.count_error(&e);
-        out.error(&e);
-        return Outcome::Done;
+        return reject(shared, sess, &e, out);
     }
     if !sess.authenticated && !spec.has_flag("no_auth") {
         shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
-        shared.count_error("-NOAUTH");
-        out.error("-NOAUTH Authentication required.");
-        return Outcome::Done;
+        return reject(shared, sess, "-NOAUTH Authentication required.", out);
     }
-    if let Some(wait) =
-        shared.pause_remaining(spec.has_flag("write") || spec.has_flag("may_replicate"))
-    {
-        return Outcome::Paused(wait);
+    let writes = spec.has_flag("write") || spec.has_flag("may_replicate");
+    if !sess.in_exec {
+        let exec_writes = spec.name == "exec" && sess.multi.as_ref().is_some_and(|m| m.writes);
+        if let Some(wait) = shared.pause_remaining(writes || exec_writes) {
+            return Outcome::Paused(wait);
+        }
+    }
+    if sess.multi.is_some() && !runs_inside_multi(spec.name) {
+        crate::multi::queue(sess, &args, writes, out);
+        return Outcome::Done;
     }
     let handler = spec.handler.expect("checked above");
     // TOUCH touches keys whatever CLIENT NO-TOUCH says, as in Redis.
@@ -119,6 +138,10 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
     // Set before running, so CLIENT LIST shows itself as the current command like Redis.
     sess.handle.last_cmd.store(id as u32 + 1, Relaxed);
     let start = Instant::now();
+    let is_write = spec.has_flag("write");
+    // Watchers of the keys this command writes are marked dirty under the write's own locks.
+    let scope = (is_write && shared.keyspace.watching())
+        .then(|| WriteScope::new(written_keys(shared, id, spec, &args, sess.db)));
     let result = {
         let mut ctx = Ctx {
             shared,
@@ -128,9 +151,10 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
         };
         handler(&mut ctx, args)
     };
+    drop(scope);
     let nanos = start.elapsed().as_nanos() as u64;
-    if result.is_ok() && shared.blocking.any() && spec.has_flag("write") {
-        wake_blocked(shared, sess.db, spec, &args);
+    if result.is_ok() && shared.blocking.any() && is_write {
+        wake_blocked(shared, sess, id, spec, &args);
     }
     let failed = result.is_err();
     if let Err(e) = result {
@@ -149,19 +173,57 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
     Outcome::Done
 }
 
-/// After a write, serves clients blocked on the keys it may have filled. Commands that move
-/// keys between databases or rename them get their whole databases re-examined.
-fn wake_blocked(shared: &Shared, db: usize, spec: &CommandSpec, args: &Args<'_>) {
-    match spec.name {
-        "move" | "copy" | "swapdb" => {
-            for d in 0..shared.keyspace.databases() {
-                shared.blocking.signal_db(shared, d);
-            }
+/// The keys a write command changes, by database: its written key specifications, plus the
+/// key MOVE creates in the target database.
+fn written_keys<'a>(
+    shared: &Shared,
+    id: usize,
+    spec: &CommandSpec,
+    args: &Args<'a>,
+    db: usize,
+) -> Vec<(usize, &'a [u8])> {
+    let mut keys: Vec<(usize, &[u8])> = index()
+        .keys(id, args)
+        .keys
+        .iter()
+        .filter(|k| k.1)
+        .map(|&(p, _)| (db, args.get(p)))
+        .collect();
+    if spec.name == "move" {
+        if let Ok(to) = crate::util::db_index(args.get(2), shared.keyspace.databases()) {
+            keys.push((to, args.get(1)));
         }
-        _ => {
-            for p in spec.key_positions(args.len()) {
-                shared.blocking.signal(shared, db, args.get(p));
-            }
+    }
+    keys
+}
+
+/// After a write, serves clients blocked on the keys it may have filled. Commands that move
+/// keys between databases or rename them get their whole databases re-examined. Inside EXEC
+/// the wake-ups wait until the transaction has released its shards.
+fn wake_blocked(
+    shared: &Shared,
+    sess: &mut Session,
+    id: usize,
+    spec: &CommandSpec,
+    args: &Args<'_>,
+) {
+    let signals: Vec<(usize, Option<&[u8]>)> = match spec.name {
+        "move" | "copy" | "swapdb" => (0..shared.keyspace.databases())
+            .map(|d| (d, None))
+            .collect(),
+        _ => written_keys(shared, id, spec, args, sess.db)
+            .into_iter()
+            .map(|(d, k)| (d, Some(k)))
+            .collect(),
+    };
+    for (d, key) in signals {
+        if sess.in_exec {
+            sess.exec_signals.push((d, key.map(<[u8]>::to_vec)));
+            continue;
+        }
+        match key {
+            Some(k) => shared.blocking.signal(shared, d, k),
+            None => shared.blocking.signal_db(shared, d),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod hash;
 pub mod keys;
 pub mod lcs;
 pub mod list;
+pub mod multi;
 pub mod num;
 pub mod server;
 pub mod set;

@@ -6,22 +6,97 @@
 //! commands atomic and deadlock-free.
 
 use crate::shard::{lru_clock, Entry, Shard, Ttl};
+use crate::watch::{self, WatchFlag, Watcher};
 use crate::{now_ms, Value};
 use foldhash::fast::RandomState;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Shards per database. A power of two; enough that 2–64 cores rarely meet on one lock and
 /// that one shard's resize or sweep is a small, bounded pause.
 pub const SHARDS_PER_DB: usize = 256;
 
-/// A shard padded to its own cache line, so neighbouring locks don't share one.
+/// A shard padded to its own cache line, so neighbouring locks don't share one, and the
+/// thread whose transaction holds it (see [`Held`]).
 #[repr(align(64))]
 #[derive(Default)]
-struct Slot(Mutex<Shard>);
+struct Slot(Mutex<Shard>, AtomicU32);
+
+/// Set in a slot's owner word while a [`Locked`] of the owning thread borrows the shard.
+const LENT: u32 = 1 << 31;
+
+/// This thread's nonzero token for slot ownership.
+fn thread_token() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    thread_local! {
+        static TOKEN: u32 = NEXT.fetch_add(1, Ordering::Relaxed) & !LENT;
+    }
+    TOKEN.with(|t| *t)
+}
+
+/// A locked shard: either locked for this command, or borrowed from the transaction that
+/// this thread is running, which locked it before its first command.
+enum ShardRef<'a> {
+    Own(MutexGuard<'a, Shard>),
+    Held(&'a mut Shard, &'a AtomicU32),
+}
+
+impl Deref for ShardRef<'_> {
+    type Target = Shard;
+    #[inline]
+    fn deref(&self) -> &Shard {
+        match self {
+            ShardRef::Own(g) => g,
+            ShardRef::Held(s, _) => s,
+        }
+    }
+}
+
+impl DerefMut for ShardRef<'_> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Shard {
+        match self {
+            ShardRef::Own(g) => g,
+            ShardRef::Held(s, _) => s,
+        }
+    }
+}
+
+impl Drop for ShardRef<'_> {
+    fn drop(&mut self) {
+        if let ShardRef::Held(_, owner) = self {
+            owner.fetch_and(!LENT, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Shards held by a transaction (EXEC) for its whole run, in ascending order. While it
+/// lives, this thread's commands borrow these shards instead of locking them, so every
+/// command of the transaction sees and changes them with no other client in between.
+pub struct Held<'a> {
+    ks: &'a Keyspace,
+    slots: Vec<usize>,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        for &s in self.slots.iter().rev() {
+            let slot = &self.ks.slots[s];
+            slot.1.store(0, Ordering::Relaxed);
+            // SAFETY: `hold` locked this mutex and forgot the guard; nothing else unlocks it.
+            #[allow(unsafe_code)]
+            unsafe {
+                slot.0.force_unlock()
+            };
+        }
+        HOLDING.set(false);
+    }
+}
 
 /// The databases and their shards.
 pub struct Keyspace {
@@ -30,6 +105,8 @@ pub struct Keyspace {
     hasher: RandomState,
     active_expire: AtomicBool,
     sweep_cursor: AtomicUsize,
+    /// WATCH registrations, read without locks so writes skip watch work when there are none.
+    watchers: AtomicUsize,
 }
 
 /// A page of SCAN results.
@@ -41,7 +118,7 @@ pub struct ScanPage {
 /// Shard locks held for one command, in ascending order, and the command's clock.
 pub struct Locked<'a> {
     ks: &'a Keyspace,
-    guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
+    guards: SmallVec<[(usize, ShardRef<'a>); 2]>,
     /// The command's time: every expiry check within one command sees the same instant.
     pub now: u64,
 }
@@ -56,7 +133,53 @@ impl Keyspace {
             hasher: RandomState::default(),
             active_expire: AtomicBool::new(true),
             sweep_cursor: AtomicUsize::new(0),
+            watchers: AtomicUsize::new(0),
         }
+    }
+
+    /// Locks slot `s`, or borrows it if this thread's transaction holds it.
+    #[inline]
+    fn lock_slot(&self, s: usize) -> ShardRef<'_> {
+        let slot = &self.slots[s];
+        let owner = slot.1.load(Ordering::Relaxed);
+        // Only this thread ever stores its own token, so seeing it means we hold the lock.
+        if owner != 0 && owner & !LENT == thread_token() {
+            assert!(owner & LENT == 0, "shard {s} borrowed twice by one command");
+            slot.1.store(owner | LENT, Ordering::Relaxed);
+            // SAFETY: this thread's `Held` owns the lock and lends the shard to one `ShardRef`
+            // at a time (the LENT bit), so this is the only reference to it.
+            #[allow(unsafe_code)]
+            let shard = unsafe { &mut *slot.0.data_ptr() };
+            return ShardRef::Held(shard, &slot.1);
+        }
+        debug_assert!(
+            !HOLDING.get(),
+            "a transaction locked shard {s} it does not hold: lock order broken"
+        );
+        ShardRef::Own(slot.0.lock())
+    }
+
+    /// Locks the shards of `keys` (or with `all`, every shard) for a transaction, in
+    /// ascending order, until the returned guard drops. Commands run on this thread
+    /// meanwhile borrow them; a command needing any other shard is a bug (the transaction
+    /// must name every key up front), caught by a debug assertion.
+    pub fn hold<'k>(&self, keys: impl IntoIterator<Item = (usize, &'k [u8])>, all: bool) -> Held<'_> {
+        let mut slots: Vec<usize> = if all {
+            (0..self.slots.len()).collect()
+        } else {
+            keys.into_iter()
+                .map(|(db, k)| self.slot_of(db, self.hash(k)))
+                .collect()
+        };
+        slots.sort_unstable();
+        slots.dedup();
+        let token = thread_token();
+        for &s in &slots {
+            std::mem::forget(self.slots[s].0.lock());
+            self.slots[s].1.store(token, Ordering::Relaxed);
+        }
+        HOLDING.set(true);
+        Held { ks: self, slots }
     }
 
     pub fn databases(&self) -> usize {
@@ -79,7 +202,7 @@ impl Keyspace {
     pub fn lock_key(&self, db: usize, key: &[u8]) -> Locked<'_> {
         let s = self.slot_of(db, self.hash(key));
         let mut guards = SmallVec::new();
-        guards.push((s, self.slots[s].0.lock()));
+        guards.push((s, self.lock_slot(s)));
         Locked {
             ks: self,
             guards,
@@ -110,10 +233,7 @@ impl Keyspace {
     }
 
     fn lock_slots(&self, sorted: &[usize]) -> Locked<'_> {
-        let guards = sorted
-            .iter()
-            .map(|&s| (s, self.slots[s].0.lock()))
-            .collect();
+        let guards = sorted.iter().map(|&s| (s, self.lock_slot(s))).collect();
         Locked {
             ks: self,
             guards,
@@ -138,7 +258,7 @@ impl Keyspace {
         let mut reclaimed = 0;
         for _ in 0..n {
             let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % n;
-            let mut shard = self.slots[i].0.lock();
+            let mut shard = self.lock_slot(i);
             if shard.volatile > 0 {
                 reclaimed += shard.purge_expired(now_ms());
             }
@@ -150,8 +270,9 @@ impl Keyspace {
         reclaimed
     }
 
-    fn db_slots(&self, db: usize) -> &[Slot] {
-        &self.slots[db * SHARDS_PER_DB..(db + 1) * SHARDS_PER_DB]
+    /// Locks (or borrows) each shard of `db` in turn.
+    fn db_shards(&self, db: usize) -> impl Iterator<Item = ShardRef<'_>> {
+        (db * SHARDS_PER_DB..(db + 1) * SHARDS_PER_DB).map(|s| self.lock_slot(s))
     }
 
     /// Live keys in `db`. Expired keys awaiting reclamation are not counted, and counting
@@ -163,8 +284,7 @@ impl Keyspace {
     /// `(live keys, live keys with an expiry)` of `db`, for DBSIZE and INFO keyspace.
     pub fn db_stats(&self, db: usize) -> (usize, usize) {
         let now = now_ms();
-        self.db_slots(db).iter().fold((0, 0), |(k, v), s| {
-            let g = s.0.lock();
+        self.db_shards(db).fold((0, 0), |(k, v), g| {
             if g.volatile == 0 {
                 return (k + g.len(), v);
             }
@@ -179,15 +299,16 @@ impl Keyspace {
 
     /// Keys reclaimed by expiry since start, for INFO stats.
     pub fn expired_keys(&self) -> u64 {
-        self.slots.iter().map(|s| s.0.lock().expired).sum()
+        (0..self.slots.len())
+            .map(|s| self.lock_slot(s).expired)
+            .sum()
     }
 
     /// Every live key of `db` that `keep` accepts. Each shard is locked on its own in turn.
     pub fn keys(&self, db: usize, mut keep: impl FnMut(&Entry) -> bool) -> Vec<Vec<u8>> {
         let now = now_ms();
         let mut out = Vec::new();
-        for s in self.db_slots(db) {
-            let g = s.0.lock();
+        for g in self.db_shards(db) {
             out.extend(
                 g.iter()
                     .filter(|e| !e.is_expired(now) && keep(e))
@@ -216,7 +337,7 @@ impl Keyspace {
         let mut visited = 0usize;
         let count = count.max(1);
         while shard < SHARDS_PER_DB && visited < count {
-            let g = self.db_slots(db)[shard].0.lock();
+            let g = self.lock_slot(db * SHARDS_PER_DB + shard);
             // Take at least a sixteenth of a large shard per step, so a full scan
             // costs a bounded multiple of the keyspace's size.
             let want = (count - visited).max(g.len() / 16).max(1);
@@ -267,7 +388,6 @@ impl Keyspace {
     /// A random live key of `db`, or `None` when it is empty.
     pub fn random_key(&self, db: usize) -> Option<Vec<u8>> {
         let now = now_ms();
-        let slots = self.db_slots(db);
         // A few random shards first; then every shard in order from a random start, so a
         // nearly empty database still finds its keys in bounded time.
         let start = fastrand::usize(..SHARDS_PER_DB);
@@ -275,7 +395,7 @@ impl Keyspace {
             .map(|_| fastrand::usize(..SHARDS_PER_DB))
             .chain((0..SHARDS_PER_DB).map(|i| (start + i) % SHARDS_PER_DB));
         for s in tries {
-            let g = slots[s].0.lock();
+            let g = self.lock_slot(db * SHARDS_PER_DB + s);
             let live: Vec<&Entry> = g.iter().filter(|e| !e.is_expired(now)).collect();
             if !live.is_empty() {
                 return Some(live[fastrand::usize(..live.len())].key().to_vec());
@@ -292,9 +412,13 @@ impl Keyspace {
             None => (0..self.dbs).collect(),
         };
         let mut l = self.lock_dbs(&dbs);
+        let now = l.now;
         l.guards
             .iter_mut()
-            .map(|(_, g)| std::mem::take(&mut **g))
+            .map(|(_, g)| {
+                self.touch_all_watched(g, None, now);
+                g.take_contents()
+            })
             .collect()
     }
 
@@ -304,15 +428,98 @@ impl Keyspace {
             return;
         }
         let mut l = self.lock_dbs(&[a, b]);
+        let now = l.now;
         let (lo, hi) = l.guards.split_at_mut(SHARDS_PER_DB);
         for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
-            std::mem::swap(&mut *x.1, &mut *y.1);
+            self.touch_all_watched(&mut x.1, Some(&*y.1), now);
+            self.touch_all_watched(&mut y.1, Some(&*x.1), now);
+            x.1.swap_contents(&mut y.1);
         }
+    }
+
+    /// FLUSHDB/FLUSHALL/SWAPDB's effect on the watchers of one shard that is emptied (and,
+    /// for SWAPDB, refilled from `replaced_with`, the same-numbered shard of the other
+    /// database: a key hashes to the same shard number in every database).
+    fn touch_all_watched(&self, shard: &mut Shard, replaced_with: Option<&Shard>, now: u64) {
+        let Some(mut map) = shard.watch.take() else {
+            return;
+        };
+        let keys: Vec<Box<[u8]>> = map.keys().cloned().collect();
+        for key in keys {
+            let h = self.hash(&key);
+            let existed = shard.contains(h, &key).is_some();
+            let replacement = replaced_with
+                .and_then(|r| r.contains(h, &key))
+                .map(|e| e.is_expired(now));
+            watch::touch_replaced(&mut map, &key, existed, replacement);
+        }
+        shard.watch = Some(map);
+    }
+
+    /// Registrations of WATCH, for the dispatcher's "anyone watching?" test.
+    #[inline]
+    pub fn watching(&self) -> bool {
+        self.watchers.load(Ordering::Relaxed) > 0
+    }
+
+    /// Registers `flag` as watching `key` of `db`.
+    pub fn watch(&self, db: usize, key: &[u8], flag: &Arc<WatchFlag>) {
+        let h = self.hash(key);
+        let mut l = self.lock_key(db, key);
+        let now = l.now;
+        let shard = l.shard(db, h);
+        let stale = shard.contains(h, key).is_some_and(|e| e.is_expired(now));
+        let map = shard.watch.get_or_insert_with(Default::default);
+        map.entry(key.into()).or_default().push(Watcher {
+            flag: flag.clone(),
+            stale,
+        });
+        self.watchers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Removes `flag`'s registration on `key` of `db`.
+    pub fn unwatch(&self, db: usize, key: &[u8], flag: &Arc<WatchFlag>) {
+        let h = self.hash(key);
+        let mut l = self.lock_key(db, key);
+        let shard = l.shard(db, h);
+        let Some(map) = shard.watch.as_deref_mut() else {
+            return;
+        };
+        let Some(ws) = map.get_mut(key) else { return };
+        let Some(i) = ws.iter().position(|w| Arc::ptr_eq(&w.flag, flag)) else {
+            return;
+        };
+        ws.swap_remove(i);
+        self.watchers.fetch_sub(1, Ordering::Relaxed);
+        if ws.is_empty() {
+            map.remove(key);
+            if map.is_empty() {
+                shard.watch = None;
+            }
+        }
+    }
+
+    /// At EXEC: whether a key `flag` watched while it was live has expired since, even if
+    /// nobody has reclaimed it yet (Redis's `isWatchedKeyExpired`).
+    pub fn watched_key_expired(&self, db: usize, key: &[u8], flag: &Arc<WatchFlag>) -> bool {
+        let h = self.hash(key);
+        let mut l = self.lock_key(db, key);
+        let now = l.now;
+        let shard = l.shard(db, h);
+        let live_when_watched = shard
+            .watch
+            .as_deref()
+            .and_then(|m| m.get(key))
+            .and_then(|ws| ws.iter().find(|w| Arc::ptr_eq(&w.flag, flag)))
+            .is_some_and(|w| !w.stale);
+        live_when_watched && shard.contains(h, key).is_some_and(|e| e.is_expired(now))
     }
 }
 
 thread_local! {
     static TOUCH: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    /// Whether this thread runs a transaction (holds a [`Held`]), for the lock-order check.
+    static HOLDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Whether reads by the command about to run on this thread update keys' access clocks.
@@ -320,6 +527,28 @@ thread_local! {
 /// lives deep in the keyspace, and commands run to completion on one thread.
 pub fn set_touch(on: bool) {
     TOUCH.set(on);
+}
+
+impl Drop for Locked<'_> {
+    /// Marks the watchers of the running write command's keys before the locks go, so an
+    /// EXEC that locks next sees them dirty.
+    fn drop(&mut self) {
+        if !self.ks.watching() {
+            return;
+        }
+        let (ks, guards) = (self.ks, &mut self.guards);
+        watch::for_write_keys(|db, key| {
+            let h = ks.hash(key);
+            let s = ks.slot_of(db, h);
+            // A key that is gone now was either deleted (`remove` told its watchers) or
+            // never there, which changes nothing: Redis marks no one for a DEL of nothing.
+            if let Some((_, g)) = guards.iter_mut().find(|(i, _)| *i == s) {
+                if g.contains(h, key).is_some() {
+                    g.touch_watched(key, true);
+                }
+            }
+        });
+    }
 }
 
 impl<'a> Locked<'a> {

@@ -13,10 +13,12 @@ pub mod list;
 pub mod set;
 mod shard;
 mod value;
+mod watch;
 pub mod zset;
 
 pub use clock::now_ms;
 pub use key::Key;
-pub use keyspace::{set_touch, Keyspace, Locked, ScanPage};
+pub use keyspace::{set_touch, Held, Keyspace, Locked, ScanPage};
 pub use shard::{Entry, Shard};
 pub use value::{EncodingLimits, StrEnc, StrVal, Value};
+pub use watch::{WatchFlag, WriteScope};

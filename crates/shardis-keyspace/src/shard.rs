@@ -3,6 +3,7 @@
 //! Entries are boxed so a table slot is one pointer: the table's unused slack (a hash table is
 //! only ever partly full) then costs 8 bytes per slot instead of a whole entry.
 
+use crate::watch::{self, WatchMap};
 use crate::{Key, Value};
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
@@ -51,6 +52,9 @@ pub struct Shard {
     pub(crate) volatile: usize,
     /// Keys reclaimed because they expired (lazily or by the sweep), for INFO.
     pub(crate) expired: u64,
+    /// Clients watching keys of this shard, if any. It belongs to the shard's place, not to
+    /// its contents: FLUSHDB and SWAPDB move tables but leave watchers where they are.
+    pub(crate) watch: Option<Box<WatchMap>>,
 }
 
 #[cfg(test)]
@@ -85,6 +89,9 @@ impl Shard {
                     occ.remove();
                     self.volatile -= 1;
                     self.expired += 1;
+                    if let Some(w) = self.watch.as_deref_mut() {
+                        watch::touch(w, key, false);
+                    }
                     None
                 } else {
                     Some(&mut **occ.into_mut())
@@ -157,6 +164,7 @@ impl Shard {
         if e.expire_at != 0 {
             self.volatile -= 1;
         }
+        self.touch_watched(key, false);
         if e.is_expired(now) {
             self.expired += 1;
             return None;
@@ -207,10 +215,14 @@ impl Shard {
         }
         let mut n = 0;
         let volatile = &mut self.volatile;
+        let mut watch = self.watch.as_deref_mut();
         self.table.retain(|e| {
             if e.is_expired(now) {
                 *volatile -= 1;
                 n += 1;
+                if let Some(w) = watch.as_deref_mut() {
+                    watch::touch(w, e.key.as_bytes(), false);
+                }
                 false
             } else {
                 true
@@ -218,6 +230,37 @@ impl Shard {
         });
         self.expired += n as u64;
         n
+    }
+
+    /// Tells the watchers of `key` that it changed; `exists` says whether it is still there.
+    #[inline]
+    pub(crate) fn touch_watched(&mut self, key: &[u8], exists: bool) {
+        if let Some(w) = self.watch.as_deref_mut() {
+            watch::touch(w, key, exists);
+        }
+    }
+
+    /// Whether `key` is in the table, expired or not (Redis's `dictFind`).
+    pub(crate) fn contains(&self, hash: u64, key: &[u8]) -> Option<&Entry> {
+        self.table
+            .find(hash, |e| e.key.as_bytes() == key)
+            .map(|b| &**b)
+    }
+
+    /// Takes the contents (table and expiry count) and leaves the watchers in place.
+    pub(crate) fn take_contents(&mut self) -> Shard {
+        Shard {
+            table: std::mem::take(&mut self.table),
+            volatile: std::mem::take(&mut self.volatile),
+            expired: 0,
+            watch: None,
+        }
+    }
+
+    /// Swaps contents with `other`, leaving each shard's watchers in place (SWAPDB).
+    pub(crate) fn swap_contents(&mut self, other: &mut Shard) {
+        std::mem::swap(&mut self.table, &mut other.table);
+        std::mem::swap(&mut self.volatile, &mut other.volatile);
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {

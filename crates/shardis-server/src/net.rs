@@ -336,6 +336,7 @@ async fn serve(
     let _ = handle.waker.set(Box::new(move || k.notify_one()));
     let mut sess = Session::new(handle.clone(), cfg.requirepass.is_some());
     let result = connection_loop(&conn, &shared, &mut sess, &kill, &stop).await;
+    sess.release(&shared);
     shared.unregister(handle.id);
     result
 }

@@ -1,0 +1,125 @@
+//! WATCH bookkeeping: which clients watch which keys, kept inside each key's shard so that
+//! marking a watcher dirty happens under the same lock as the write that dirties it.
+//!
+//! Knows nothing of clients or connections: a watcher is an `Arc<WatchFlag>` that its owner
+//! reads at EXEC. Redis 7.0's rules are followed: any write to a watched key, its deletion or
+//! expiry, and a FLUSHDB/FLUSHALL/SWAPDB that changes it make the watcher dirty; a key that
+//! was already expired when watched ("stale") is not a change when it finally disappears.
+
+use hashbrown::HashMap;
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+
+/// One client's "something I watch has changed" flag.
+#[derive(Default, Debug)]
+pub struct WatchFlag(AtomicBool);
+
+impl WatchFlag {
+    pub fn new() -> Arc<WatchFlag> {
+        Arc::default()
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.0.load(Relaxed)
+    }
+
+    pub fn set_dirty(&self) {
+        self.0.store(true, Relaxed);
+    }
+
+    pub fn clear(&self) {
+        self.0.store(false, Relaxed);
+    }
+}
+
+pub(crate) struct Watcher {
+    pub flag: Arc<WatchFlag>,
+    /// The key was logically expired (present but past its time) when WATCH ran.
+    pub stale: bool,
+}
+
+/// Watched keys of one shard and their watchers. Absent (`None` in the shard) when nobody
+/// watches a key there, so unwatched shards pay one pointer check per write.
+pub(crate) type WatchMap = HashMap<Box<[u8]>, Vec<Watcher>, foldhash::fast::RandomState>;
+
+/// Applies a change of `key` to its watchers. `exists` says whether the key is present
+/// (expired or not) after the change: a stale watcher only learns that its key is gone.
+pub(crate) fn touch(map: &mut WatchMap, key: &[u8], exists: bool) {
+    let Some(ws) = map.get_mut(key) else { return };
+    for w in ws.iter_mut() {
+        if w.stale && !exists {
+            w.stale = false;
+            continue;
+        }
+        w.flag.set_dirty();
+    }
+}
+
+/// How FLUSHDB/FLUSHALL/SWAPDB affect the watchers of `key` in the emptied database, given
+/// whether the key existed there and what replaces it (`Some(expired)` if the other
+/// database has it). Mirrors Redis 7.0's `touchAllWatchedKeysInDb`.
+pub(crate) fn touch_replaced(
+    map: &mut WatchMap,
+    key: &[u8],
+    existed: bool,
+    replacement: Option<bool>,
+) {
+    if !existed && replacement.is_none() {
+        return;
+    }
+    let Some(ws) = map.get_mut(key) else { return };
+    for w in ws.iter_mut() {
+        if w.stale {
+            match replacement {
+                None => {
+                    w.stale = false;
+                    continue;
+                }
+                Some(true) => continue,
+                Some(false) => {}
+            }
+        } else if !existed && replacement == Some(true) {
+            w.stale = true;
+            continue;
+        }
+        w.flag.set_dirty();
+    }
+}
+
+thread_local! {
+    static WRITE_ACTIVE: Cell<bool> = const { Cell::new(false) };
+    static WRITE_KEYS: RefCell<Vec<(usize, Vec<u8>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// While alive, every shard lock this thread releases marks the watchers of these keys
+/// dirty (if the shard holds them). The dispatcher opens one around each write command when
+/// anyone watches anything, so the marking happens before the write's lock is released and
+/// an EXEC that takes the lock next is sure to see it.
+pub struct WriteScope(());
+
+impl WriteScope {
+    pub fn new<'k>(keys: impl IntoIterator<Item = (usize, &'k [u8])>) -> WriteScope {
+        WRITE_KEYS.with_borrow_mut(|v| {
+            v.clear();
+            v.extend(keys.into_iter().map(|(db, k)| (db, k.to_vec())));
+        });
+        WRITE_ACTIVE.set(true);
+        WriteScope(())
+    }
+}
+
+impl Drop for WriteScope {
+    fn drop(&mut self) {
+        WRITE_ACTIVE.set(false);
+        WRITE_KEYS.with_borrow_mut(|v| v.clear());
+    }
+}
+
+/// Calls `f` for each key of the open write scope, if any.
+pub(crate) fn for_write_keys(mut f: impl FnMut(usize, &[u8])) {
+    if !WRITE_ACTIVE.get() {
+        return;
+    }
+    WRITE_KEYS.with_borrow(|v| v.iter().for_each(|(db, k)| f(*db, k)));
+}
