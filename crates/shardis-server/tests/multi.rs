@@ -84,7 +84,7 @@ fn queueing_errors_and_replies_match_redis() {
          1|SET q 2
          1|EXEC
          1|MULTI
-         1|KEYS *
+         1|KEYS a*
          1|DBSIZE
          1|SWAPDB 0 2
          1|DBSIZE
