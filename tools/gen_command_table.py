@@ -103,6 +103,8 @@ zrevrange zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zremrangebyr
 zremrangebyscore zremrangebylex zpopmin zpopmax zmpop bzpopmin bzpopmax bzmpop zrandmember
 zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zscan
 sort sort_ro
+subscribe unsubscribe psubscribe punsubscribe publish ssubscribe sunsubscribe spublish
+pubsub|channels pubsub|numsub pubsub|numpat pubsub|shardchannels pubsub|shardnumsub pubsub|help
 """.split()
 
 # Added after Redis 7.0 (so absent from the reference server) but used by current clients.
@@ -121,7 +123,7 @@ RENAME = {"type": "type_", "move": "move_", "copy": "copy_"}
 ARITY = {"zrank": -3, "zrevrank": -3}
 FAMILY = {"string": "string", "generic": "keys", "connection": "connection", "server": "server",
           "hash": "hash", "list": "list", "set": "set", "sorted-set": "zset",
-          "bitmap": "bitmap"}
+          "bitmap": "bitmap", "pubsub": "pubsub"}
 # Commands whose file is not their Redis group's.
 FAMILY_OF = {"sort": "sort", "sort_ro": "sort"}
 

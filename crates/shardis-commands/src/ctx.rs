@@ -148,6 +148,8 @@ pub struct ClientHandle {
     pub killed: AtomicBool,
     /// Wakes the connection's task so it notices `killed`.
     pub waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// Subscriptions and the queue of messages waiting to be written.
+    pub pubsub: crate::pubsub::ClientPubSub,
 }
 
 impl ClientHandle {
@@ -169,6 +171,9 @@ impl ClientHandle {
         if self.no_touch.load(Relaxed) {
             flags.push('T');
         }
+        if self.pubsub.active() {
+            flags.push('P');
+        }
         if flags.is_empty() {
             flags.push('N');
         }
@@ -177,9 +182,11 @@ impl ClientHandle {
             i => index().all[i as usize - 1].name,
         };
         let qbuf = self.query_buf.load(Relaxed);
+        let (sub, psub, ssub) = self.pubsub.counts();
+        let omem = self.pubsub.outbox.bytes();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
-             qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 \
+             qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={omem} tot-mem={} events=r \
              cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
@@ -192,7 +199,7 @@ impl ClientHandle {
             self.db.load(Relaxed),
             qbuf,
             16384usize.saturating_sub(qbuf),
-            16384 + qbuf,
+            16384 + qbuf + omem,
             cmd,
             self.resp.load(Relaxed),
             String::from_utf8_lossy(&self.lib_name.lock()),
@@ -214,6 +221,8 @@ pub struct Shared {
     pub keyspace: Keyspace,
     /// Clients blocked in BLPOP and friends.
     pub blocking: crate::blocking::Blocking,
+    /// Pub/Sub subscribers by channel, pattern and shard channel.
+    pub pubsub: crate::pubsub::PubSub,
     pub config: RwLock<Config>,
     pub clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
     next_client_id: AtomicU64,
@@ -261,6 +270,7 @@ impl Shared {
         Arc::new(Shared {
             keyspace: Keyspace::new(config.databases),
             blocking: Default::default(),
+            pubsub: Default::default(),
             tcp_port: AtomicU32::new(config.port as u32),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
@@ -423,6 +433,7 @@ impl Shared {
             query_buf: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             waker: OnceLock::new(),
+            pubsub: Default::default(),
         });
         self.clients.lock().insert(id, h.clone());
         self.connections_received.fetch_add(1, Relaxed);

@@ -108,6 +108,21 @@ fn run(shared: &Shared, sess: &mut Session, args: Args<'_>, out: &mut ReplyWrite
         out.error("-NOAUTH Authentication required.");
         return Outcome::Done;
     }
+    // RESP2 cannot tell a reply from a message, so a subscribed RESP2 client may only manage
+    // its subscriptions, as in Redis; RESP3 clients may run anything.
+    if !sess.resp3
+        && sess.handle.pubsub.active()
+        && !crate::pubsub::allowed_while_subscribed(spec.name)
+    {
+        shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
+        let e = format!(
+            "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        );
+        shared.count_error(&e);
+        out.error(&e);
+        return Outcome::Done;
+    }
     if let Some(wait) =
         shared.pause_remaining(spec.has_flag("write") || spec.has_flag("may_replicate"))
     {

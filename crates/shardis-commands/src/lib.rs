@@ -15,6 +15,7 @@ pub mod keys;
 pub mod lcs;
 pub mod list;
 pub mod num;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
