@@ -69,7 +69,7 @@ fn output_limits_string(l: &[ObLimit; 3]) -> String {
 fn set_output_limits(l: &mut [ObLimit; 3], v: &[String]) -> Result<(), String> {
     let joined = v.join(" ");
     let words: Vec<&str> = joined.split_whitespace().collect();
-    if words.is_empty() || words.len() % 4 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut next = *l;

@@ -25,7 +25,8 @@ fn same_message(a: &mut Raw, b: &mut Raw) -> String {
     ra
 }
 
-const CONTEXT_ERR: &str = "only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
+const CONTEXT_ERR: &str =
+    "only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";
 
 #[test]
 fn resp2_replies_and_messages_match_redis() {
@@ -116,7 +117,10 @@ fn resp3_pushes_interleave_with_replies_like_redis() {
     let r = same(a, b, &["GET", "x"]);
     assert_eq!(r, ">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nm\r\n");
     let r = same_message(a, b);
-    assert_eq!(r, ">4\r\n$8\r\npmessage\r\n$2\r\na*\r\n$1\r\na\r\n$1\r\nm\r\n");
+    assert_eq!(
+        r,
+        ">4\r\n$8\r\npmessage\r\n$2\r\na*\r\n$1\r\na\r\n$1\r\nm\r\n"
+    );
     assert_eq!(same_message(a, b), "$1\r\n1\r\n");
     // Publishing to oneself: the pushes come before PUBLISH's own reply.
     same(a, b, &["PUBLISH", "a", "self"]);
@@ -262,7 +266,11 @@ fn client_list_shows_subscriptions_and_cleanup_on_disconnect_and_kill() {
         .contains(&format!("id={id} ")));
     // Disconnecting drops every subscription.
     drop(sub);
-    wait_for(&mut admin, &["PUBSUB", "NUMSUB", "a"], "*2\r\n$1\r\na\r\n:0\r\n");
+    wait_for(
+        &mut admin,
+        &["PUBSUB", "NUMSUB", "a"],
+        "*2\r\n$1\r\na\r\n:0\r\n",
+    );
     assert_eq!(admin.cmd(&["PUBSUB", "NUMPAT"]), ":0\r\n");
     assert_eq!(admin.cmd(&["PUBSUB", "SHARDCHANNELS"]), "*0\r\n");
     assert_eq!(admin.cmd(&["PUBLISH", "a", "x"]), ":0\r\n");
@@ -305,7 +313,12 @@ fn redis_crate_async_subscriber_receives_messages() {
         ps.subscribe("news").await.unwrap();
         ps.psubscribe("ev.*").await.unwrap();
         let mut publisher = client.get_multiplexed_async_connection().await.unwrap();
-        for (ch, msg) in [("news", "one"), ("ev.start", "two"), ("other", "x"), ("news", "three")] {
+        for (ch, msg) in [
+            ("news", "one"),
+            ("ev.start", "two"),
+            ("other", "x"),
+            ("news", "three"),
+        ] {
             let _: i64 = redis::cmd("PUBLISH")
                 .arg(ch)
                 .arg(msg)
@@ -411,7 +424,11 @@ fn fifty_subscribers_receive_ten_thousand_messages_in_order() {
         })
         .collect();
     let mut p = s.raw();
-    let replies = publish_all(&mut p, "fan", (0..MSGS).map(|i| format!("m{i}").into_bytes()));
+    let replies = publish_all(
+        &mut p,
+        "fan",
+        (0..MSGS).map(|i| format!("m{i}").into_bytes()),
+    );
     assert_eq!(replies.len(), MSGS);
     assert!(replies.iter().all(|r| r == &format!(":{SUBS}\r\n")));
     for r in readers {
@@ -462,7 +479,11 @@ fn a_subscriber_that_never_reads_is_cut_off_at_the_limit() {
     let mut slowest = Duration::ZERO;
     for b in 0..COUNT / BATCH {
         let started = Instant::now();
-        let r = publish_all(&mut p, "big", (b * BATCH..(b + 1) * BATCH).map(|i| payload(i, MSG)));
+        let r = publish_all(
+            &mut p,
+            "big",
+            (b * BATCH..(b + 1) * BATCH).map(|i| payload(i, MSG)),
+        );
         slowest = slowest.max(started.elapsed());
         replies.extend(r);
         let last = (b + 1) * BATCH - 1;
@@ -470,7 +491,10 @@ fn a_subscriber_that_never_reads_is_cut_off_at_the_limit() {
     }
     let _fast = reader.join().unwrap();
     // 80 MB went out, and no PUBLISH ever waited for the stuck subscriber.
-    assert!(slowest < Duration::from_secs(5), "a PUBLISH batch took {slowest:?}");
+    assert!(
+        slowest < Duration::from_secs(5),
+        "a PUBLISH batch took {slowest:?}"
+    );
     assert_eq!(replies.len(), COUNT);
     assert_eq!(replies[0], ":2\r\n");
     assert_eq!(
