@@ -104,6 +104,8 @@ zremrangebyscore zremrangebylex zpopmin zpopmax zmpop bzpopmin bzpopmax bzmpop z
 zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zscan
 sort sort_ro
 multi exec discard watch unwatch
+subscribe unsubscribe psubscribe punsubscribe publish ssubscribe sunsubscribe spublish
+pubsub|channels pubsub|numsub pubsub|numpat pubsub|shardchannels pubsub|shardnumsub pubsub|help
 """.split()
 
 # Added after Redis 7.0 (so absent from the reference server) but used by current clients.
@@ -122,7 +124,8 @@ RENAME = {"type": "type_", "move": "move_", "copy": "copy_"}
 ARITY = {"zrank": -3, "zrevrank": -3}
 FAMILY = {"string": "string", "generic": "keys", "connection": "connection", "server": "server",
           "hash": "hash", "list": "list", "set": "set", "sorted-set": "zset",
-          "bitmap": "bitmap", "transactions": "multi"}
+          "bitmap": "bitmap", "transactions": "multi",
+          "pubsub": "pubsub"}
 # Commands whose file is not their Redis group's.
 FAMILY_OF = {"sort": "sort", "sort_ro": "sort"}
 

@@ -38,6 +38,59 @@ pub struct Config {
     pub lazyfree_lazy_user_flush: bool,
     /// When small collections leave their compact encodings.
     pub encodings: EncodingLimits,
+    /// client-output-buffer-limit for the normal, replica and pubsub classes, in that order.
+    pub output_limits: [ObLimit; 3],
+}
+
+/// One class of client-output-buffer-limit: a client whose queued output reaches `hard`
+/// bytes, or stays at `soft` bytes or more for over `soft_seconds`, is disconnected. 0 turns
+/// a limit off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ObLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: u64,
+}
+
+/// The class names client-output-buffer-limit prints, in order.
+const OB_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+
+fn output_limits_string(l: &[ObLimit; 3]) -> String {
+    OB_CLASSES
+        .iter()
+        .zip(l)
+        .map(|(c, l)| format!("{c} {} {} {}", l.hard, l.soft, l.soft_seconds))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Parses `<class> <hard> <soft> <soft-seconds>` groups, with Redis's error texts. Only the
+/// classes given change; nothing changes if any group is wrong.
+fn set_output_limits(l: &mut [ObLimit; 3], v: &[String]) -> Result<(), String> {
+    let joined = v.join(" ");
+    let words: Vec<&str> = joined.split_whitespace().collect();
+    if words.is_empty() || !words.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut next = *l;
+    for g in words.chunks(4) {
+        let class = match g[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "slave" | "replica" => 1,
+            "pubsub" => 2,
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+        next[class] = ObLimit {
+            hard: parse_memory(g[1]).ok_or_else(bad)?,
+            soft: parse_memory(g[2]).ok_or_else(bad)?,
+            soft_seconds: g[3].parse::<u64>().map_err(|_| bad())?,
+        };
+    }
+    *l = next;
+    Ok(())
 }
 
 impl Default for Config {
@@ -72,6 +125,19 @@ impl Default for Config {
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
             encodings: EncodingLimits::default(),
+            output_limits: [
+                ObLimit::default(),
+                ObLimit {
+                    hard: 256 << 20,
+                    soft: 64 << 20,
+                    soft_seconds: 60,
+                },
+                ObLimit {
+                    hard: 32 << 20,
+                    soft: 8 << 20,
+                    soft_seconds: 60,
+                },
+            ],
         }
     }
 }
@@ -343,6 +409,12 @@ pub static DIRECTIVES: &[Directive] = &[
         |c| yn(c.lazyfree_lazy_user_flush),
         |c, v| c.lazyfree_lazy_user_flush = yes_no(v)?
     ),
+    d!(
+        "client-output-buffer-limit",
+        true,
+        |c| output_limits_string(&c.output_limits),
+        |c, v| set_output_limits(&mut c.output_limits, v)?
+    ),
 ];
 
 fn yn(b: bool) -> String {
@@ -424,6 +496,31 @@ mod tests {
         assert_eq!(parse_memory("1k"), Some(1000));
         assert_eq!(parse_memory("1GB"), Some(1 << 30));
         assert_eq!(parse_memory("12x"), None);
+    }
+
+    #[test]
+    fn output_buffer_limits() {
+        let c = Config::default();
+        let d = directive("client-output-buffer-limit").unwrap();
+        assert_eq!(
+            (d.get)(&c),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        );
+        let n = c
+            .set_many(&[(
+                "client-output-buffer-limit".into(),
+                "pubsub 1mb 512kb 60 replica 1 2 3".into(),
+            )])
+            .unwrap();
+        assert_eq!(
+            (d.get)(&n),
+            "normal 0 0 0 slave 1 2 3 pubsub 1048576 524288 60"
+        );
+        for bad in ["foo 1 2 3", "pubsub 1 2", "pubsub x 1 1", "pubsub 1 2 -1"] {
+            assert!(c
+                .set_many(&[("client-output-buffer-limit".into(), bad.into())])
+                .is_err());
+        }
     }
 
     #[test]

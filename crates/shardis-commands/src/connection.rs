@@ -13,6 +13,14 @@ use std::time::{Duration, Instant};
 pub const REDIS_VERSION: &str = "7.0.15";
 
 pub fn ping(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len() <= 2 && !ctx.sess.resp3 && ctx.sess.handle.pubsub.active() {
+        // A subscribed RESP2 client gets a message-shaped reply, like Redis.
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out
+            .bulk(if args.len() == 2 { args.get(1) } else { b"" });
+        return Ok(());
+    }
     match args.len() {
         1 => ctx.out.simple("PONG"),
         2 => ctx.out.bulk(args.get(1)),
@@ -224,6 +232,7 @@ pub fn client_setinfo(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 pub fn client_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let mut ids: Option<Vec<u64>> = None;
+    let mut typ: Option<Vec<u8>> = None;
     let mut j = 2;
     while j < args.len() {
         let a = args.get(j);
@@ -238,10 +247,7 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
                     String::from_utf8_lossy(t)
                 )));
             }
-            // Every client of this server is a normal one.
-            if !is(t, "normal") {
-                ids = Some(Vec::new());
-            }
+            typ = Some(t.to_ascii_lowercase());
             j += 2;
         } else if is(a, "id") && j + 1 < args.len() {
             let mut v = Vec::new();
@@ -263,6 +269,7 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     for c in clients
         .iter()
         .filter(|c| ids.as_ref().is_none_or(|ids| ids.contains(&c.id)))
+        .filter(|c| typ.as_deref().is_none_or(|t| t == client_type(c)))
     {
         text.push_str(&c.describe());
         text.push('\n');
@@ -349,7 +356,7 @@ pub fn client_kill(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         let matches = id.is_none_or(|i| c.id == i)
             && addr.is_none_or(|a| c.addr.as_bytes() == a)
             && laddr.is_none_or(|a| c.laddr.as_bytes() == a)
-            && typ.as_deref().is_none_or(|t| t == b"normal")
+            && typ.as_deref().is_none_or(|t| t == client_type(c))
             && !(skipme && c.id == me);
         if matches {
             c.kill();
@@ -361,6 +368,16 @@ pub fn client_kill(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     }
     ctx.out.int(killed);
     Ok(())
+}
+
+/// A client's type for CLIENT LIST/KILL TYPE: pubsub while subscribed, else normal (this
+/// server has no replicas or masters).
+fn client_type(c: &ClientHandle) -> &'static [u8] {
+    if c.pubsub.active() {
+        b"pubsub"
+    } else {
+        b"normal"
+    }
 }
 
 fn on_off(arg: &[u8]) -> Result<bool, CmdError> {

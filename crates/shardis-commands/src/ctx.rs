@@ -156,6 +156,8 @@ pub struct ClientHandle {
     pub watch_flag: Arc<WatchFlag>,
     /// Wakes the connection's task so it notices `killed`.
     pub waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// Subscriptions and the queue of messages waiting to be written.
+    pub pubsub: crate::pubsub::ClientPubSub,
 }
 
 impl ClientHandle {
@@ -170,7 +172,11 @@ impl ClientHandle {
     pub fn describe(&self) -> String {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Relaxed)) / 1000;
+        // Redis's order: P, x, d, e, T.
         let mut flags = String::new();
+        if self.pubsub.active() {
+            flags.push('P');
+        }
         let multi = self.multi.load(Relaxed);
         if multi >= 0 {
             flags.push('x');
@@ -192,9 +198,11 @@ impl ClientHandle {
             i => index().all[i as usize - 1].name,
         };
         let qbuf = self.query_buf.load(Relaxed);
+        let (sub, psub, ssub) = self.pubsub.counts();
+        let omem = self.pubsub.outbox.bytes();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} watch={} \
-             qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi={} watch={} \
+             qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={omem} tot-mem={} events=r \
              cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
@@ -209,7 +217,7 @@ impl ClientHandle {
             self.watching.load(Relaxed),
             qbuf,
             16384usize.saturating_sub(qbuf),
-            16384 + qbuf,
+            16384 + qbuf + omem,
             cmd,
             self.resp.load(Relaxed),
             String::from_utf8_lossy(&self.lib_name.lock()),
@@ -231,6 +239,8 @@ pub struct Shared {
     pub keyspace: Keyspace,
     /// Clients blocked in BLPOP and friends.
     pub blocking: crate::blocking::Blocking,
+    /// Pub/Sub subscribers by channel, pattern and shard channel.
+    pub pubsub: crate::pubsub::PubSub,
     pub config: RwLock<Config>,
     pub clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
     next_client_id: AtomicU64,
@@ -278,6 +288,7 @@ impl Shared {
         Arc::new(Shared {
             keyspace: Keyspace::new(config.databases),
             blocking: Default::default(),
+            pubsub: Default::default(),
             tcp_port: AtomicU32::new(config.port as u32),
             config: RwLock::new(config),
             clients: Mutex::new(BTreeMap::new()),
@@ -443,6 +454,7 @@ impl Shared {
             watching: AtomicUsize::new(0),
             watch_flag: WatchFlag::new(),
             waker: OnceLock::new(),
+            pubsub: Default::default(),
         });
         self.clients.lock().insert(id, h.clone());
         self.connections_received.fetch_add(1, Relaxed);
@@ -512,9 +524,11 @@ impl Session {
         }
     }
 
-    /// Drops what the client holds in shared registries (watched keys), for RESET and for
-    /// the server when the connection ends.
+    /// Drops what the client holds in shared registries (watched keys, subscriptions), for
+    /// RESET and for the server when the connection ends. RESET leaves Pub/Sub mode without
+    /// unsubscribe confirmations, as in Redis.
     pub fn release(&mut self, shared: &Shared) {
+        shared.pubsub.remove_client(&self.handle);
         self.multi = None;
         self.handle.multi.store(-1, Relaxed);
         crate::multi::unwatch_all(shared, self);

@@ -99,7 +99,10 @@ fn reject(shared: &Shared, sess: &mut Session, e: &str, out: &mut ReplyWriter) -
 
 /// Commands that run at once inside MULTI instead of being queued.
 fn runs_inside_multi(name: &str) -> bool {
-    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }
 
 pub(crate) fn run(
@@ -120,6 +123,19 @@ pub(crate) fn run(
     if !sess.authenticated && !spec.has_flag("no_auth") {
         shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
         return reject(shared, sess, "-NOAUTH Authentication required.", out);
+    }
+    // RESP2 cannot tell a reply from a message, so a subscribed RESP2 client may only manage
+    // its subscriptions, as in Redis; RESP3 clients may run anything.
+    if !sess.resp3
+        && sess.handle.pubsub.active()
+        && !crate::pubsub::allowed_while_subscribed(spec.name)
+    {
+        shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
+        let e = format!(
+            "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        );
+        return reject(shared, sess, &e, out);
     }
     let writes = spec.has_flag("write") || spec.has_flag("may_replicate");
     if !sess.in_exec {

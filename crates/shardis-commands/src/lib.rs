@@ -16,6 +16,7 @@ pub mod lcs;
 pub mod list;
 pub mod multi;
 pub mod num;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;

@@ -355,13 +355,16 @@ pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
                     t,
                     "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{calls}\r\n\
                      rejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\n\
-                     keyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsub_shardchannels:0\r\n\
+                     keyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\n\
                      total_error_replies:{errors}\r\n",
                     sh.connections_received.load(Relaxed),
                     sh.rejected_connections.load(Relaxed),
                     sh.keyspace.expired_keys(),
                     sh.total(|s| s.hits.load(Relaxed)),
                     sh.total(|s| s.misses.load(Relaxed)),
+                    sh.pubsub.channel_count(),
+                    sh.pubsub.pattern_count(),
+                    sh.pubsub.shard_count(),
                 );
             }
             "replication" => {

@@ -110,15 +110,26 @@ impl CommandSpec {
 enum Begin {
     Index(usize),
     /// Search for `keyword` from `from` (forward), or from the end when `from` is negative.
-    Keyword { keyword: &'static str, from: i64 },
+    Keyword {
+        keyword: &'static str,
+        from: i64,
+    },
     Unknown,
 }
 
 /// How a key specification finds its keys from where it began.
 #[derive(Debug, Clone)]
 enum Find {
-    Range { last: i64, step: usize, limit: i64 },
-    Keynum { idx: usize, first: usize, step: usize },
+    Range {
+        last: i64,
+        step: usize,
+        limit: i64,
+    },
+    Keynum {
+        idx: usize,
+        first: usize,
+        step: usize,
+    },
     Unknown,
 }
 
@@ -213,7 +224,8 @@ fn find_keys(specs: &[KeySpec], args: &Args<'_>) -> CallKeys {
             Begin::Index(i) => i,
             Begin::Keyword { keyword, from } => {
                 let hit = if from >= 0 {
-                    (from.max(1) as usize..argc.saturating_sub(1)).find(|&i| args.get(i).eq_ignore_ascii_case(keyword.as_bytes()))
+                    (from.max(1) as usize..argc.saturating_sub(1))
+                        .find(|&i| args.get(i).eq_ignore_ascii_case(keyword.as_bytes()))
                 } else {
                     let start = argc as i64 + from;
                     (1..=start.max(0) as usize)
@@ -241,9 +253,18 @@ fn find_keys(specs: &[KeySpec], args: &Args<'_>) -> CallKeys {
                 };
                 (first, l, step)
             }
-            Find::Keynum { idx, first: f, step } => {
+            Find::Keynum {
+                idx,
+                first: f,
+                step,
+            } => {
                 let n = (first + idx < argc)
-                    .then(|| std::str::from_utf8(args.get(first + idx)).ok()?.parse::<i64>().ok())
+                    .then(|| {
+                        std::str::from_utf8(args.get(first + idx))
+                            .ok()?
+                            .parse::<i64>()
+                            .ok()
+                    })
                     .flatten();
                 match n {
                     Some(n) if n >= 0 => {

@@ -163,7 +163,11 @@ impl Keyspace {
     /// ascending order, until the returned guard drops. Commands run on this thread
     /// meanwhile borrow them; a command needing any other shard is a bug (the transaction
     /// must name every key up front), caught by a debug assertion.
-    pub fn hold<'k>(&self, keys: impl IntoIterator<Item = (usize, &'k [u8])>, all: bool) -> Held<'_> {
+    pub fn hold<'k>(
+        &self,
+        keys: impl IntoIterator<Item = (usize, &'k [u8])>,
+        all: bool,
+    ) -> Held<'_> {
         let mut slots: Vec<usize> = if all {
             (0..self.slots.len()).collect()
         } else {

@@ -334,8 +334,16 @@ async fn serve(
     let kill = Arc::new(Notify::new());
     let k = kill.clone();
     let _ = handle.waker.set(Box::new(move || k.notify_one()));
+    // Publishers on any thread wake this task when they queue a message for it.
+    let pushed = Arc::new(Notify::new());
+    let p = pushed.clone();
+    let _ = handle
+        .pubsub
+        .outbox
+        .wake
+        .set(Box::new(move || p.notify_one()));
     let mut sess = Session::new(handle.clone(), cfg.requirepass.is_some());
-    let result = connection_loop(&conn, &shared, &mut sess, &kill, &stop).await;
+    let result = connection_loop(&conn, &shared, &mut sess, &kill, &pushed, &stop).await;
     sess.release(&shared);
     shared.unregister(handle.id);
     result
@@ -346,6 +354,7 @@ async fn connection_loop(
     shared: &Shared,
     sess: &mut Session,
     kill: &Notify,
+    pushed: &Notify,
     stop: &Notify,
 ) -> Result<()> {
     // `rbuf[..filled]` holds received bytes; the rest is zeroed room for the next read.
@@ -374,10 +383,22 @@ async fn connection_loop(
             (timeout, max_bulk, qbuf_limit) =
                 (c.timeout, c.proto_max_bulk_len, c.client_query_buffer_limit);
         }
+        // Subscribers are exempt from the idle timeout, as in Redis.
+        let idle_limit = if sess.handle.pubsub.active() {
+            0
+        } else {
+            timeout
+        };
         let n = tokio::select! {
             r = conn.read(&mut rbuf[filled..]) => r?,
             _ = kill.notified() => return Ok(()),
-            _ = idle(timeout) => return Ok(()),
+            _ = idle(idle_limit) => return Ok(()),
+            _ = pushed.notified() => {
+                // Messages published while the client waits for nothing else go out now.
+                sess.handle.pubsub.outbox.take(&mut out.out);
+                flush(conn, &mut out, kill).await?;
+                continue;
+            }
         };
         if n == 0 {
             return Ok(());
@@ -400,11 +421,15 @@ async fn connection_loop(
                     if !spans.is_empty() {
                         let args = parser.args(input, &spans);
                         out.resp3 = sess.resp3;
+                        // Messages published before this command precede its reply.
+                        if sess.handle.pubsub.outbox.pending() {
+                            sess.handle.pubsub.outbox.take(&mut out.out);
+                        }
                         loop {
                             match execute(shared, sess, args, &mut out) {
                                 Outcome::Done => break,
                                 Outcome::Paused(wait) => {
-                                    flush(conn, &mut out).await?;
+                                    flush(conn, &mut out, kill).await?;
                                     tokio::time::sleep(wait.min(Duration::from_millis(10))).await;
                                 }
                             }
@@ -421,7 +446,7 @@ async fn connection_loop(
                             }
                             Some(Action::Block(w, timeout)) => {
                                 // Replies to earlier commands of the pipeline go out first.
-                                flush(conn, &mut out).await?;
+                                flush(conn, &mut out, kill).await?;
                                 match wait_blocked(conn, shared, &w, timeout, kill).await {
                                     Some(reply) => out.raw(&reply),
                                     None => return Ok(()),
@@ -443,7 +468,7 @@ async fn connection_loop(
                 Err(ParseError(msg)) => {
                     shared.count_error("ERR");
                     out.error(&format!("Protocol error: {msg}"));
-                    flush(conn, &mut out).await?;
+                    flush(conn, &mut out, kill).await?;
                     tracing::debug!("Protocol error ({msg}) from client {}", sess.handle.addr);
                     return Ok(());
                 }
@@ -457,7 +482,10 @@ async fn connection_loop(
             rbuf.shrink_to_fit();
         }
         sess.handle.query_buf.store(filled, Relaxed);
-        flush(conn, &mut out).await?;
+        if sess.handle.pubsub.outbox.pending() {
+            sess.handle.pubsub.outbox.take(&mut out.out);
+        }
+        flush(conn, &mut out, kill).await?;
         if close {
             return Ok(());
         }
@@ -543,9 +571,17 @@ async fn idle(timeout: u64) {
     tokio::time::sleep(Duration::from_secs(timeout)).await;
 }
 
-async fn flush(conn: &Conn, out: &mut ReplyWriter) -> Result<()> {
+/// Writes the pending replies. A client that stops reading must not pin its task in a write
+/// forever: a kill (CLIENT KILL, an output buffer limit, SHUTDOWN) ends the wait.
+async fn flush(conn: &Conn, out: &mut ReplyWriter, kill: &Notify) -> Result<()> {
     if !out.out.is_empty() {
-        conn.write_all(&out.out).await?;
+        tokio::select! {
+            // A write that completes at once wins over a pending kill, so a client that kills
+            // itself still gets its reply.
+            biased;
+            r = conn.write_all(&out.out) => r?,
+            _ = kill.notified() => bail!("killed while writing"),
+        }
         out.out.clear();
         // A huge reply must not keep its buffer forever.
         if out.out.capacity() > 4 * 1024 * 1024 {

@@ -23,7 +23,11 @@ fn run_script(port: u16, script: &str) -> Vec<String> {
         let args: Vec<&str> = cmd.split_whitespace().collect();
         let reply = c.cmd(&args);
         // HELLO's reply carries the connection id, which differs between servers.
-        let reply = if args[0] == "HELLO" { "(hello)".into() } else { reply };
+        let reply = if args[0] == "HELLO" {
+            "(hello)".into()
+        } else {
+            reply
+        };
         out.push(format!("{line} => {reply:?}"));
     }
     out
@@ -33,7 +37,10 @@ fn run_script(port: u16, script: &str) -> Vec<String> {
 fn differential(scripts: &[&str]) {
     // Redis refuses DEBUG unless told otherwise; shardis always allows it.
     let Some(redis) = Server::redis(&["--enable-debug-command", "yes"]) else {
-        assert!(std::env::var_os("CI").is_none(), "redis-server is required in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "redis-server is required in CI"
+        );
         eprintln!("SKIPPED: redis-server is not installed, differential test not run");
         return;
     };
@@ -340,7 +347,10 @@ fn client_list_and_reset_show_transaction_state() {
     assert!(list.contains(" flags=xd "), "{list}");
     assert_eq!(c.cmd(&["RESET"]), "+RESET\r\n");
     let list = other.cmd(&["CLIENT", "LIST"]);
-    assert!(list.contains("flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 watch=0 "), "{list}");
+    assert!(
+        list.contains("flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 watch=0 "),
+        "{list}"
+    );
     // RESET dropped the transaction and the watches: EXEC now has nothing to run.
     assert_eq!(c.cmd(&["EXEC"]), "-ERR EXEC without MULTI\r\n");
     other.cmd(&["SET", "a", "2"]);
@@ -380,7 +390,9 @@ fn exec_is_atomic_across_shards_and_databases() {
                 let mut rng = t as u64 * 7919 + 1;
                 let mut n = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    rng = rng
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     let a = (rng >> 33) as usize % ACCOUNTS;
                     let b = (rng >> 17) as usize % ACCOUNTS;
                     let amt = ((rng >> 40) % 50).to_string();
@@ -406,7 +418,8 @@ fn exec_is_atomic_across_shards_and_databases() {
             let keys = keys.clone();
             std::thread::spawn(move || {
                 let mut c = Raw::connect(port);
-                let sum = |r: &Reply| -> i64 { bulks(r).iter().map(|v| v.parse::<i64>().unwrap()).sum() };
+                let sum =
+                    |r: &Reply| -> i64 { bulks(r).iter().map(|v| v.parse::<i64>().unwrap()).sum() };
                 while !stop.load(Ordering::Relaxed) {
                     let total = match kind {
                         0 => {
@@ -465,7 +478,10 @@ fn exec_is_atomic_across_shards_and_databases() {
         TOTAL
     );
     c.cmd(&["SELECT", "1"]);
-    assert_eq!(c.cmd(&["GET", "moves"]), format!("${}\r\n{moves}\r\n", moves.to_string().len()));
+    assert_eq!(
+        c.cmd(&["GET", "moves"]),
+        format!("${}\r\n{moves}\r\n", moves.to_string().len())
+    );
 }
 
 /// N clients run WATCH/GET/MULTI/SET/EXEC on one counter in lock-step rounds: every client
@@ -554,7 +570,10 @@ fn exec_wakes_blocked_clients() {
     waiter.send_cmd(&[b"BLPOP", b"jobs", b"0"]);
     let mut admin = s.raw();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !admin.cmd(&["INFO", "clients"]).contains("blocked_clients:1\r\n") {
+    while !admin
+        .cmd(&["INFO", "clients"])
+        .contains("blocked_clients:1\r\n")
+    {
         assert!(Instant::now() < deadline);
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -563,7 +582,10 @@ fn exec_wakes_blocked_clients() {
     admin.cmd(&["LLEN", "jobs"]);
     assert_eq!(admin.cmd(&["EXEC"]), "*2\r\n:2\r\n:2\r\n");
     assert_eq!(waiter.read_reply(), "*2\r\n$4\r\njobs\r\n$1\r\na\r\n");
-    assert_eq!(admin.cmd(&["LRANGE", "jobs", "0", "-1"]), "*1\r\n$1\r\nb\r\n");
+    assert_eq!(
+        admin.cmd(&["LRANGE", "jobs", "0", "-1"]),
+        "*1\r\n$1\r\nb\r\n"
+    );
 }
 
 #[tokio::test]
@@ -586,8 +608,17 @@ async fn redis_crate_atomic_pipeline() {
     // A failed WATCH makes the pipeline return nil, which the crate reports as None.
     let mut other = client.get_multiplexed_async_connection().await.unwrap();
     let mut watcher = client.get_multiplexed_async_connection().await.unwrap();
-    redis::cmd("WATCH").arg("k").query_async::<()>(&mut watcher).await.unwrap();
-    redis::cmd("SET").arg("k").arg("w").query_async::<()>(&mut other).await.unwrap();
+    redis::cmd("WATCH")
+        .arg("k")
+        .query_async::<()>(&mut watcher)
+        .await
+        .unwrap();
+    redis::cmd("SET")
+        .arg("k")
+        .arg("w")
+        .query_async::<()>(&mut other)
+        .await
+        .unwrap();
     let r: Option<(String,)> = redis::pipe()
         .atomic()
         .get("k")

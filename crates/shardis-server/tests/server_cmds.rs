@@ -79,8 +79,15 @@ fn client_fields(line: &str) -> Vec<(String, String)> {
 
 /// True when the field names are Redis 7.0's, optionally followed by the lib-name and lib-ver
 /// that Redis 7.2 added with CLIENT SETINFO (which this server implements).
+/// Redis 7.0's fields, possibly with the later additions shardis shows: `watch` after
+/// `multi` (7.4, asked for by the transactions issue) and `lib-name`/`lib-ver` (7.2).
 fn redis_client_fields(fields: &[(String, String)]) -> bool {
-    let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    let mut names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+    if let Some(i) = names.iter().position(|n| *n == "watch") {
+        if i > 0 && names[i - 1] == "multi" {
+            names.remove(i);
+        }
+    }
     names == CLIENT_FIELDS || names == [CLIENT_FIELDS, &["lib-name", "lib-ver"]].concat()
 }
 
