@@ -83,6 +83,7 @@ COMMANDS = """
 ping echo hello auth select quit reset
 client|id client|setname client|getname client|list client|info client|kill client|no-evict
 client|reply client|pause client|unpause client|help client|unblock
+client|tracking client|caching client|getredir client|trackinginfo
 command|count command|info command|docs command|list command|getkeys command|help
 info config|get config|set config|resetstat config|help dbsize flushdb flushall swapdb time
 lastsave role shutdown debug

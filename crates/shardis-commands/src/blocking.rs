@@ -256,6 +256,14 @@ pub fn block(
 
 /// Runs a waiter's operation on `key`, by the family its command belongs to.
 fn serve(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Vec<u8>> {
+    // Serving writes the key (and BLMOVE's destination): watchers and caches must hear.
+    let _scope = (shared.keyspace.watching() || shared.tracking.active()).then(|| {
+        let dst = match &w.op {
+            BlockOp::Move { dst, .. } => Some((w.db, &dst[..])),
+            _ => None,
+        };
+        shardis_keyspace::WriteScope::new(std::iter::once((w.db, key)).chain(dst))
+    });
     match w.op {
         BlockOp::Pop { .. } | BlockOp::Move { .. } => crate::list::serve_waiter(shared, w, key),
         BlockOp::ZPop { .. } => crate::zset::serve_waiter(shared, w, key),

@@ -528,3 +528,125 @@ pub fn client_help(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
     );
     Ok(())
 }
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [BCAST] [PREFIX p]… [OPTIN] [OPTOUT] [NOLOOP].
+pub fn client_tracking(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let mut mode = crate::tracking::Mode::default();
+    let mut j = 3;
+    while j < args.len() {
+        let a = args.get(j);
+        let more = j + 1 < args.len();
+        if is(a, "redirect") && more {
+            j += 1;
+            if mode.redirect != 0 {
+                return Err(err("A client can only redirect to a single other client"));
+            }
+            let id = int(args.get(j))?;
+            if !ctx.shared.clients.lock().contains_key(&(id as u64)) {
+                return Err(err("The client ID you want redirect to does not exist"));
+            }
+            mode.redirect = id as u64;
+        } else if is(a, "bcast") {
+            mode.bcast = true;
+        } else if is(a, "optin") {
+            mode.optin = true;
+        } else if is(a, "optout") {
+            mode.optout = true;
+        } else if is(a, "noloop") {
+            mode.noloop = true;
+        } else if is(a, "prefix") && more {
+            j += 1;
+            mode.prefixes.push(args.get(j).to_vec());
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let tracking = &ctx.shared.tracking;
+    if is(args.get(2), "on") {
+        tracking.enable(&ctx.sess.handle, mode)?;
+    } else if is(args.get(2), "off") {
+        tracking.disable(&ctx.sess.handle);
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+pub fn client_caching(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let m = ctx.sess.handle.tracking.mode.lock().clone();
+    if !m.on {
+        return Err(err("CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"));
+    }
+    let opt = args.get(2);
+    if is(opt, "yes") {
+        if !m.optin {
+            return Err(err(
+                "CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ));
+        }
+    } else if is(opt, "no") {
+        if !m.optout {
+            return Err(err(
+                "CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ));
+        }
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    ctx.sess.caching = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+pub fn client_getredir(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
+    let m = ctx.sess.handle.tracking.mode.lock().clone();
+    ctx.out.int(if m.on { m.redirect as i64 } else { -1 });
+    Ok(())
+}
+
+pub fn client_trackinginfo(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
+    let m = ctx.sess.handle.tracking.mode.lock().clone();
+    let mut flags: Vec<&str> = Vec::new();
+    if !m.on {
+        flags.push("off");
+    } else {
+        flags.push("on");
+        if m.bcast {
+            flags.push("bcast");
+        }
+        if m.optin {
+            flags.push("optin");
+            if ctx.sess.caching {
+                flags.push("caching-yes");
+            }
+        }
+        if m.optout {
+            flags.push("optout");
+            if ctx.sess.caching {
+                flags.push("caching-no");
+            }
+        }
+        if m.noloop {
+            flags.push("noloop");
+        }
+        if m.broken_redirect {
+            flags.push("broken_redirect");
+        }
+    }
+    ctx.out.map(3);
+    ctx.out.bulk(b"flags");
+    ctx.out.set(flags.len());
+    for f in flags {
+        ctx.out.bulk(f.as_bytes());
+    }
+    ctx.out.bulk(b"redirect");
+    ctx.out.int(if m.on { m.redirect as i64 } else { -1 });
+    ctx.out.bulk(b"prefixes");
+    ctx.out.array(m.prefixes.len());
+    for p in &m.prefixes {
+        ctx.out.bulk(p);
+    }
+    Ok(())
+}

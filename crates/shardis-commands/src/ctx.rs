@@ -154,6 +154,8 @@ pub struct ClientHandle {
     pub watching: AtomicUsize,
     /// Set when a watched key changes; read at EXEC.
     pub watch_flag: Arc<WatchFlag>,
+    /// CLIENT TRACKING state.
+    pub tracking: crate::tracking::ClientTracking,
     /// Wakes the connection's task so it notices `killed`.
     pub waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
     /// Subscriptions and the queue of messages waiting to be written.
@@ -181,6 +183,16 @@ impl ClientHandle {
         if multi >= 0 {
             flags.push('x');
         }
+        let tracking = self.tracking.mode.lock().clone();
+        if tracking.on {
+            flags.push('t');
+            if tracking.broken_redirect {
+                flags.push('R');
+            }
+            if tracking.bcast {
+                flags.push('B');
+            }
+        }
         if self.watch_flag.is_dirty() {
             flags.push('d');
         }
@@ -203,7 +215,7 @@ impl ClientHandle {
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={sub} psub={psub} ssub={ssub} multi={} watch={} \
              qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={omem} tot-mem={} events=r \
-             cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+             cmd={} user=default redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -219,6 +231,11 @@ impl ClientHandle {
             16384usize.saturating_sub(qbuf),
             16384 + qbuf + omem,
             cmd,
+            if tracking.on {
+                tracking.redirect as i64
+            } else {
+                -1
+            },
             self.resp.load(Relaxed),
             String::from_utf8_lossy(&self.lib_name.lock()),
             String::from_utf8_lossy(&self.lib_ver.lock()),
@@ -239,6 +256,8 @@ pub struct Shared {
     pub keyspace: Keyspace,
     /// Clients blocked in BLPOP and friends.
     pub blocking: crate::blocking::Blocking,
+    /// CLIENT TRACKING's tables.
+    pub tracking: crate::tracking::Tracking,
     /// Pub/Sub subscribers by channel, pattern and shard channel.
     pub pubsub: crate::pubsub::PubSub,
     pub config: RwLock<Config>,
@@ -285,9 +304,10 @@ impl Shared {
             .chars()
             .map(|c| if c.is_ascii_hexdigit() { c } else { 'a' })
             .collect();
-        Arc::new(Shared {
+        let shared = Arc::new(Shared {
             keyspace: Keyspace::new(config.databases),
             blocking: Default::default(),
+            tracking: Default::default(),
             pubsub: Default::default(),
             tcp_port: AtomicU32::new(config.port as u32),
             config: RwLock::new(config),
@@ -310,7 +330,16 @@ impl Shared {
             on_config_change: OnceLock::new(),
             config_gen: AtomicU64::new(0),
             max_bulk: AtomicU64::new(max_bulk),
-        })
+        });
+        // Tracking invalidates from inside the keyspace, under the written key's lock. A weak
+        // handle, so the keyspace does not keep its owner alive.
+        let weak = Arc::downgrade(&shared);
+        shared.keyspace.set_write_hook(Box::new(move |_db, key| {
+            if let Some(s) = weak.upgrade() {
+                s.tracking.invalidate(&s, key);
+            }
+        }));
+        shared
     }
 
     /// Replaces the configuration (CONFIG SET), applies its outside effects, and tells
@@ -453,6 +482,7 @@ impl Shared {
             multi: AtomicI64::new(-1),
             watching: AtomicUsize::new(0),
             watch_flag: WatchFlag::new(),
+            tracking: Default::default(),
             waker: OnceLock::new(),
             pubsub: Default::default(),
         });
@@ -505,6 +535,11 @@ pub struct Session {
     /// Blocked-client wake-ups that EXEC's commands caused, served after its locks go
     /// (`None`: the whole database).
     pub exec_signals: Vec<(usize, Option<Vec<u8>>)>,
+    /// Messages for this client caused by its own command (tracking invalidations), sent
+    /// after that command's reply as Redis does.
+    pub pending_pushes: Vec<u8>,
+    /// CLIENT CACHING was given for the next command (OPTIN yes / OPTOUT no).
+    pub caching: bool,
 }
 
 impl Session {
@@ -521,6 +556,8 @@ impl Session {
             watching: Vec::new(),
             in_exec: false,
             exec_signals: Vec::new(),
+            pending_pushes: Vec::new(),
+            caching: false,
         }
     }
 
@@ -529,6 +566,7 @@ impl Session {
     /// unsubscribe confirmations, as in Redis.
     pub fn release(&mut self, shared: &Shared) {
         shared.pubsub.remove_client(&self.handle);
+        shared.tracking.disable(&self.handle);
         self.multi = None;
         self.handle.multi.store(-1, Relaxed);
         crate::multi::unwatch_all(shared, self);

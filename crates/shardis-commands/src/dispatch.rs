@@ -79,6 +79,9 @@ pub fn execute(
     if suppress {
         out.out.truncate(mark);
     }
+    if !sess.pending_pushes.is_empty() {
+        out.out.append(&mut sess.pending_pushes);
+    }
     sess.reply_mode = match sess.reply_mode {
         ReplyMode::Skip if skipping => ReplyMode::On,
         ReplyMode::SkipNext => ReplyMode::Skip,
@@ -155,9 +158,15 @@ pub(crate) fn run(
     sess.handle.last_cmd.store(id as u32 + 1, Relaxed);
     let start = Instant::now();
     let is_write = spec.has_flag("write");
-    // Watchers of the keys this command writes are marked dirty under the write's own locks.
-    let scope = (is_write && shared.keyspace.watching())
+    // Watchers and tracking clients of the keys this command writes hear of it under the
+    // write's own locks.
+    let tracking = shared.tracking.active();
+    let scope = (is_write && (tracking || shared.keyspace.watching()))
         .then(|| WriteScope::new(written_keys(shared, id, spec, &args, sess.db)));
+    crate::tracking::set_current(sess.id());
+    if tracking && spec.has_flag("readonly") {
+        remember_reads(shared, sess, id, &args);
+    }
     let result = {
         let mut ctx = Ctx {
             shared,
@@ -169,9 +178,18 @@ pub(crate) fn run(
     };
     drop(scope);
     let nanos = start.elapsed().as_nanos() as u64;
+    if result.is_ok() && matches!(spec.name, "flushall" | "flushdb") {
+        shared.tracking.invalidate_all(shared);
+    }
+    // Like Redis, CLIENT CACHING's flag lasts through CLIENT commands and a MULTI block.
+    if !spec.name.starts_with("client|") && sess.multi.is_none() {
+        sess.caching = false;
+    }
     if result.is_ok() && shared.blocking.any() && is_write {
         wake_blocked(shared, sess, id, spec, &args);
     }
+    // Last, so invalidations caused by serving blocked clients are included too.
+    crate::tracking::take_self_pushes(&mut sess.pending_pushes);
     let failed = result.is_err();
     if let Err(e) = result {
         let e = e.to_string();
@@ -187,6 +205,22 @@ pub(crate) fn run(
         }
     });
     Outcome::Done
+}
+
+/// Client-side caching: remembers the keys a tracking client is about to read. Before the
+/// read, not after: a write landing in between then invalidates the entry (a harmless extra
+/// message) instead of slipping past a key not yet remembered and leaving a stale cache.
+fn remember_reads(shared: &Shared, sess: &Session, id: usize, args: &Args<'_>) {
+    if !sess.handle.tracking.on.load(Relaxed) {
+        return;
+    }
+    let m = sess.handle.tracking.mode.lock().clone();
+    if m.bcast || (m.optin && !sess.caching) || (m.optout && sess.caching) {
+        return;
+    }
+    for (p, _) in index().keys(id, args).keys {
+        shared.tracking.remember(sess.id(), args.get(p));
+    }
 }
 
 /// The keys a write command changes, by database: its written key specifications, plus the

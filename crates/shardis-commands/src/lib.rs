@@ -23,6 +23,7 @@ pub mod sort;
 pub mod spec;
 pub mod string;
 pub mod table;
+pub mod tracking;
 pub mod util;
 pub mod zset;
 

@@ -109,7 +109,7 @@ impl Outbox {
 
     /// Appends one encoded message (its first byte replaced by `tag`: `*` or `>`). Returns
     /// false when the client went over its limit and was cut off.
-    fn push(&self, tag: u8, msg: &[u8], limit: ObLimit, client: &ClientHandle) -> bool {
+    pub(crate) fn push(&self, tag: u8, msg: &[u8], limit: ObLimit, client: &ClientHandle) -> bool {
         let mut q = self.queue.lock();
         if q.closed {
             return false;
@@ -408,7 +408,7 @@ fn encode(parts: &[&[u8]]) -> Vec<u8> {
 
 /// The `pubsub` class of client-output-buffer-limit, cached per thread and refreshed when
 /// CONFIG SET bumps the generation, so a publish never takes the config lock.
-fn pubsub_limit(shared: &Shared) -> ObLimit {
+pub(crate) fn pubsub_limit(shared: &Shared) -> ObLimit {
     thread_local! {
         static CACHE: std::cell::Cell<Option<(u64, ObLimit)>> = const { std::cell::Cell::new(None) };
     }

@@ -107,7 +107,13 @@ pub struct Keyspace {
     sweep_cursor: AtomicUsize,
     /// WATCH registrations, read without locks so writes skip watch work when there are none.
     watchers: AtomicUsize,
+    /// Called for each key a write scope's command changed, before its shard lock is
+    /// released (client tracking's invalidation, installed by the command layer).
+    write_hook: std::sync::OnceLock<WriteHook>,
 }
+
+/// Told `(db, key)` of each key a write scope's command changed, under its shard lock.
+pub type WriteHook = Box<dyn Fn(usize, &[u8]) + Send + Sync>;
 
 /// A page of SCAN results.
 pub struct ScanPage {
@@ -134,7 +140,13 @@ impl Keyspace {
             active_expire: AtomicBool::new(true),
             sweep_cursor: AtomicUsize::new(0),
             watchers: AtomicUsize::new(0),
+            write_hook: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Installs the hook told about every changed key of a write scope (see [`WriteScope`]).
+    pub fn set_write_hook(&self, hook: WriteHook) {
+        let _ = self.write_hook.set(hook);
     }
 
     /// Locks slot `s`, or borrows it if this thread's transaction holds it.
@@ -537,18 +549,22 @@ impl Drop for Locked<'_> {
     /// Marks the watchers of the running write command's keys before the locks go, so an
     /// EXEC that locks next sees them dirty.
     fn drop(&mut self) {
-        if !self.ks.watching() {
-            return;
-        }
         let (ks, guards) = (self.ks, &mut self.guards);
-        watch::for_write_keys(|db, key| {
+        watch::for_write_keys(|db, key, deleted| {
             let h = ks.hash(key);
             let s = ks.slot_of(db, h);
+            let Some((_, g)) = guards.iter_mut().find(|(i, _)| *i == s) else {
+                return;
+            };
             // A key that is gone now was either deleted (`remove` told its watchers) or
-            // never there, which changes nothing: Redis marks no one for a DEL of nothing.
-            if let Some((_, g)) = guards.iter_mut().find(|(i, _)| *i == s) {
-                if g.contains(h, key).is_some() {
-                    g.touch_watched(key, true);
+            // never there, which changes nothing: Redis reports nothing for a DEL of nothing.
+            let exists = g.contains(h, key).is_some();
+            if exists {
+                g.touch_watched(key, true);
+            }
+            if exists || deleted {
+                if let Some(hook) = ks.write_hook.get() {
+                    hook(db, key);
                 }
             }
         });
@@ -617,7 +633,11 @@ impl<'a> Locked<'a> {
     /// Removes `key`, returning its live entry (to drop after unlock).
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Box<Entry>> {
         let (h, now) = (self.ks.hash(key), self.now);
-        self.shard(db, h).remove(h, key, now)
+        let e = self.shard(db, h).remove(h, key, now);
+        if e.is_some() {
+            watch::note_removed(db, key);
+        }
+        e
     }
 
     /// Puts a removed entry back under `key` in `db` (RENAME, MOVE), replacing what is there.

@@ -89,37 +89,61 @@ pub(crate) fn touch_replaced(
 
 thread_local! {
     static WRITE_ACTIVE: Cell<bool> = const { Cell::new(false) };
-    static WRITE_KEYS: RefCell<Vec<(usize, Vec<u8>)>> = const { RefCell::new(Vec::new()) };
+    /// The open scope's keys: (database, key, deleted by this command).
+    static WRITE_KEYS: RefCell<Vec<(usize, Vec<u8>, bool)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// While alive, every shard lock this thread releases marks the watchers of these keys
-/// dirty (if the shard holds them). The dispatcher opens one around each write command when
-/// anyone watches anything, so the marking happens before the write's lock is released and
-/// an EXEC that takes the lock next is sure to see it.
-pub struct WriteScope(());
+/// While alive, every shard lock this thread releases reports the changes to these keys
+/// before it is released: watchers are marked dirty and the keyspace's write hook (client
+/// tracking's invalidation) runs. The dispatcher opens one around each write command when
+/// anyone watches or tracks anything, so an EXEC or a reader that takes the lock next is sure
+/// to see the change reported. Scopes nest: the inner one restores the outer on drop.
+pub struct WriteScope {
+    outer: Option<Vec<(usize, Vec<u8>, bool)>>,
+}
 
 impl WriteScope {
     pub fn new<'k>(keys: impl IntoIterator<Item = (usize, &'k [u8])>) -> WriteScope {
-        WRITE_KEYS.with_borrow_mut(|v| {
-            v.clear();
-            v.extend(keys.into_iter().map(|(db, k)| (db, k.to_vec())));
-        });
-        WRITE_ACTIVE.set(true);
-        WriteScope(())
+        let mine = keys
+            .into_iter()
+            .map(|(db, k)| (db, k.to_vec(), false))
+            .collect();
+        let outer = WRITE_KEYS.replace(mine);
+        let outer = WRITE_ACTIVE.replace(true).then_some(outer);
+        WriteScope { outer }
     }
 }
 
 impl Drop for WriteScope {
     fn drop(&mut self) {
-        WRITE_ACTIVE.set(false);
-        WRITE_KEYS.with_borrow_mut(|v| v.clear());
+        match self.outer.take() {
+            Some(o) => {
+                WRITE_KEYS.set(o);
+            }
+            None => {
+                WRITE_ACTIVE.set(false);
+                WRITE_KEYS.with_borrow_mut(|v| v.clear());
+            }
+        }
     }
 }
 
-/// Calls `f` for each key of the open write scope, if any.
-pub(crate) fn for_write_keys(mut f: impl FnMut(usize, &[u8])) {
+/// Calls `f(db, key, deleted)` for each key of the open write scope, if any.
+pub(crate) fn for_write_keys(mut f: impl FnMut(usize, &[u8], bool)) {
     if !WRITE_ACTIVE.get() {
         return;
     }
-    WRITE_KEYS.with_borrow(|v| v.iter().for_each(|(db, k)| f(*db, k)));
+    WRITE_KEYS.with_borrow(|v| v.iter().for_each(|(db, k, d)| f(*db, k, *d)));
+}
+
+/// Records that the running command deleted a live `key` of `db`, if it is in the scope.
+pub(crate) fn note_removed(db: usize, key: &[u8]) {
+    if !WRITE_ACTIVE.get() {
+        return;
+    }
+    WRITE_KEYS.with_borrow_mut(|v| {
+        for w in v.iter_mut().filter(|w| w.0 == db && w.1 == key) {
+            w.2 = true;
+        }
+    });
 }
