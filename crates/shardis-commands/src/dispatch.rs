@@ -158,6 +158,10 @@ pub(crate) fn run(
     // Watchers of the keys this command writes are marked dirty under the write's own locks.
     let scope = (is_write && shared.keyspace.watching())
         .then(|| WriteScope::new(written_keys(shared, id, spec, &args, sess.db)));
+    // Keyspace events the handler causes without reporting them itself (keys created or
+    // found expired) are published in order, ahead of its reply.
+    let mark = out.out.len();
+    let events = crate::notify::Command::begin();
     let result = {
         let mut ctx = Ctx {
             shared,
@@ -167,6 +171,7 @@ pub(crate) fn run(
         };
         handler(&mut ctx, args)
     };
+    events.finish(shared, sess.id(), out, mark);
     drop(scope);
     let nanos = start.elapsed().as_nanos() as u64;
     if result.is_ok() && shared.blocking.any() && is_write {
