@@ -286,7 +286,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: Args<'_>, read_only: bool) -> CmdRe
         ctx.dirty(1);
     }
     if changes > 0 {
-        notify::event(ctx, Class::String, "setbit", db, key);
+        notify::event_late(ctx, Class::String, "setbit", db, key);
     }
     drop(l);
     ctx.out.array(results.len());

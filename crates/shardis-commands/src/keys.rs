@@ -250,7 +250,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: Args<'_>, unit: Unit, relative: bool)
         e
     } else {
         l.set_expire(db, key, Some(when as u64));
-        notify::event(ctx, Class::Generic, "expire", db, key);
+        notify::event_late(ctx, Class::Generic, "expire", db, key);
         None
     };
     drop(l);

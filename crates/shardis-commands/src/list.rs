@@ -67,7 +67,7 @@ fn push_generic(ctx: &mut Ctx<'_>, args: Args<'_>, at: End, only_existing: bool)
         }
     };
     if len > 0 {
-        notify::event(ctx, Class::List, push_event(at), db, key);
+        notify::event_late(ctx, Class::List, push_event(at), db, key);
     }
     drop(l);
     if len > 0 {
@@ -144,7 +144,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, at: End) -> CmdResult {
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     let popped = pop_n(&mut l, db, key, at, count.unwrap_or(1))?;
     if let Some(p) = &popped {
-        p.notify(|c, e| notify::event(ctx, c, e, db, key), at);
+        p.notify(|c, e| notify::event_late(ctx, c, e, db, key), at);
     }
     drop(l);
     let popped = popped.map(|p| p.items);
@@ -221,7 +221,7 @@ pub fn lset(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let i = int(args.get(2))?;
     let pos = list.index_of(i).ok_or(CmdError::OutOfRange)?;
     list.set(pos, args.get(3));
-    notify::event(ctx, Class::List, "lset", db, key);
+    notify::event_late(ctx, Class::List, "lset", db, key);
     drop(l);
     ctx.dirty(1);
     ctx.out.ok();
@@ -362,7 +362,23 @@ fn move_one(
     let Some((v, emptied)) = move_locked(&mut l, db, src, dst, from, to)? else {
         return Ok(None);
     };
-    move_events(|c, e, k| notify::event(ctx, c, e, db, k), src, dst, from, to, emptied);
+    // Redis answers between the push and the pop.
+    let mut pushed = false;
+    move_events(
+        |c, e, k| {
+            if pushed {
+                notify::event_late(ctx, c, e, db, k);
+            } else {
+                pushed = true;
+                notify::event(ctx, c, e, db, k);
+            }
+        },
+        src,
+        dst,
+        from,
+        to,
+        emptied,
+    );
     drop(l);
     ctx.dirty(1);
     Ok(Some(v))
@@ -479,7 +495,7 @@ fn pop_first(
     let mut l = ctx.shared.keyspace.lock_keys(keys.iter().map(|k| (db, *k)));
     for k in keys {
         if let Some(p) = pop_n(&mut l, db, k, at, count)? {
-            p.notify(|c, e| notify::event(ctx, c, e, db, k), at);
+            p.notify(|c, e| notify::event_late(ctx, c, e, db, k), at);
             drop(l);
             ctx.dirty(p.items.len() as u64);
             return Ok(Some((k.to_vec(), p.items)));

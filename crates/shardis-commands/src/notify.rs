@@ -158,6 +158,9 @@ thread_local! {
     /// Whether a command runs on this thread (see [`Command`]).
     static IN_COMMAND: Cell<bool> = const { Cell::new(false) };
     static PENDING: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
+    /// A self-subscribed client's own copies of [`event_late`] events, written after the
+    /// command's reply.
+    static LATE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Notifies `event` of `class` on `key` of `db`, from a handler after a successful change.
@@ -178,6 +181,27 @@ pub fn event(ctx: &mut Ctx<'_>, class: Class, event: &str, db: usize, key: &[u8]
         db,
         key,
     );
+}
+
+/// [`event`] for the commands Redis 7.0 answers before notifying (LPUSH, HSET, ZADD,
+/// EXPIRE…): other subscribers get the event now, in order, but a RESP3 client subscribed on
+/// its own connection sees it after the reply, as it does with Redis.
+#[inline]
+pub fn event_late(ctx: &mut Ctx<'_>, class: Class, event: &str, db: usize, key: &[u8]) {
+    let flags = ctx.shared.notify_flags();
+    if flags & (KEYSPACE | KEYEVENT) == 0 {
+        return;
+    }
+    // Keyspace reports so far (a key created) still precede the reply.
+    flush_pending(ctx.shared, ctx.sess.id(), ctx.out);
+    let mut mine = ReplyWriter {
+        out: Vec::new(),
+        resp3: ctx.out.resp3,
+    };
+    publish_ordered(ctx.shared, ctx.sess.id(), &mut mine, flags, class, event, db, key);
+    if !mine.out.is_empty() {
+        LATE.with(|l| l.borrow_mut().extend_from_slice(&mine.out));
+    }
 }
 
 /// [`event`] for code that has no [`Ctx`] (a blocked client being served): published as if
@@ -317,9 +341,17 @@ impl Command {
         }
     }
 
-    /// Publishes the events still queued, placing a self-subscribed client's copies at
-    /// `mark` in `out`, ahead of the command's reply.
+    /// Writes a self-subscribed client's copies of [`event_late`] events after the reply,
+    /// and publishes the keyspace's reports still queued, placing that client's copies at
+    /// `mark` in `out`, ahead of the reply.
     pub fn finish(self, shared: &Shared, me: u64, out: &mut ReplyWriter, mark: usize) {
+        LATE.with(|l| {
+            let mut l = l.borrow_mut();
+            if !l.is_empty() {
+                out.out.extend_from_slice(&l);
+                l.clear();
+            }
+        });
         if PENDING.with(|p| p.borrow().is_empty()) {
             return;
         }

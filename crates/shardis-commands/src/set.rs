@@ -483,7 +483,7 @@ fn algebra(ctx: &mut Ctx<'_>, keys: Args<'_>, dst: Option<&[u8]>, op: Op) -> Cmd
     let old = if n == 0 {
         let old = l.remove(db, dst).map(|e| e.value);
         if old.is_some() {
-            notify::event(ctx, Class::Generic, "del", db, dst);
+            notify::event_late(ctx, Class::Generic, "del", db, dst);
         }
         old
     } else {
@@ -493,7 +493,7 @@ fn algebra(ctx: &mut Ctx<'_>, keys: Args<'_>, dst: Option<&[u8]>, op: Op) -> Cmd
             Op::Union => "sunionstore",
             Op::Diff => "sdiffstore",
         };
-        notify::event(ctx, Class::Set, event, db, dst);
+        notify::event_late(ctx, Class::Set, event, db, dst);
         old
     };
     drop(l);

@@ -138,7 +138,12 @@ fn set_generic(
     }
     let replaced = l.set(db, key, str_value(value), at, o.keep_ttl);
     // An expiry already past leaves the key to be reclaimed as expired, as in Redis 7.0.
-    notify::event(ctx, Class::String, "set", db, key);
+    // GETSET answers before notifying; SET and the rest after.
+    if cmd == "getset" {
+        notify::event_late(ctx, Class::String, "set", db, key);
+    } else {
+        notify::event(ctx, Class::String, "set", db, key);
+    }
     if at.is_some() {
         notify::event(ctx, Class::Generic, "expire", db, key);
     }
@@ -279,7 +284,7 @@ pub fn getdel(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let v = get_str(&mut l, db, key)?;
     let removed = if v.is_some() { l.remove(db, key) } else { None };
     if v.is_some() {
-        notify::event(ctx, Class::Generic, "del", db, key);
+        notify::event_late(ctx, Class::Generic, "del", db, key);
     }
     drop(l);
     drop(removed);
@@ -326,17 +331,17 @@ pub fn getex(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         match at {
             Some(t) if t <= l.now => {
                 removed = l.remove(db, key);
-                notify::event(ctx, Class::Generic, "del", db, key);
+                notify::event_late(ctx, Class::Generic, "del", db, key);
             }
             Some(t) => {
                 l.set_expire(db, key, Some(t));
-                notify::event(ctx, Class::Generic, "expire", db, key);
+                notify::event_late(ctx, Class::Generic, "expire", db, key);
             }
             None if persist => {
                 let had = l.peek(db, key).is_some_and(|e| e.expire_at().is_some());
                 l.set_expire(db, key, None);
                 if had {
-                    notify::event(ctx, Class::Generic, "persist", db, key);
+                    notify::event_late(ctx, Class::Generic, "persist", db, key);
                 }
             }
             None => {}

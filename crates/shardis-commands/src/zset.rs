@@ -261,7 +261,7 @@ fn zadd_generic(
     }
     if added + updated > 0 {
         let event = if f.incr { "zincr" } else { "zadd" };
-        notify::event(ctx, Class::Zset, event, db, key);
+        notify::event_late(ctx, Class::Zset, event, db, key);
     }
     drop_if_empty(&mut l, db, key);
     drop(l);
@@ -607,12 +607,12 @@ pub fn zrangestore(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             z.insert(m, *s, &lim);
         }
         let old = l.set(db, dst, Value::ZSet(Box::new(z)), None, false);
-        notify::event(ctx, Class::Zset, "zrangestore", db, dst);
+        notify::event_late(ctx, Class::Zset, "zrangestore", db, dst);
         old
     } else {
         let old = l.remove(db, dst).map(|e| e.value);
         if old.is_some() {
-            notify::event(ctx, Class::Generic, "del", db, dst);
+            notify::event_late(ctx, Class::Generic, "del", db, dst);
         }
         old
     };
@@ -730,12 +730,14 @@ fn pop_keys(
         };
         let items = pop_from(z, count, max);
         let emptied = z.is_empty();
+        // Redis notifies the pop in the middle of its reply (which a self-subscribed RESP3
+        // client can't get here: it comes first) and the deletion after it.
         if !items.is_empty() {
             notify::event(ctx, Class::Zset, pop_event(max), db, key);
         }
         let removed = if emptied { l.remove(db, key) } else { None };
         if emptied {
-            notify::event(ctx, Class::Generic, "del", db, key);
+            notify::event_late(ctx, Class::Generic, "del", db, key);
         }
         drop(l);
         drop(removed);
@@ -1327,12 +1329,12 @@ fn op_generic(
                 SetOp::Inter => "zinterstore",
                 SetOp::Diff => "zdiffstore",
             };
-            notify::event(ctx, Class::Zset, event, db, dst);
+            notify::event_late(ctx, Class::Zset, event, db, dst);
             old
         } else {
             let old = l.remove(db, dst).map(|e| e.value);
             if old.is_some() {
-                notify::event(ctx, Class::Generic, "del", db, dst);
+                notify::event_late(ctx, Class::Generic, "del", db, dst);
             }
             old
         };
