@@ -616,10 +616,7 @@ pub(crate) fn serve_waiter(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Ve
         BlockOp::Pop { end, count } => {
             let mut l = shared.keyspace.lock_key(db, key);
             let p = pop_n(&mut l, db, key, *end, count.unwrap_or(1)).ok()??;
-            p.notify(
-                |c, e| notify::event_detached(shared, c, e, db, key),
-                *end,
-            );
+            p.notify(|c, e| notify::event_detached(shared, c, e, db, key), *end);
             drop(l);
             let items = p.items;
             out.array(2);

@@ -198,7 +198,16 @@ pub fn event_late(ctx: &mut Ctx<'_>, class: Class, event: &str, db: usize, key: 
         out: Vec::new(),
         resp3: ctx.out.resp3,
     };
-    publish_ordered(ctx.shared, ctx.sess.id(), &mut mine, flags, class, event, db, key);
+    publish_ordered(
+        ctx.shared,
+        ctx.sess.id(),
+        &mut mine,
+        flags,
+        class,
+        event,
+        db,
+        key,
+    );
     if !mine.out.is_empty() {
         LATE.with(|l| l.borrow_mut().extend_from_slice(&mine.out));
     }

@@ -684,7 +684,9 @@ fn remrange_generic(
 
 pub fn zremrangebyrank(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let (start, end) = (int(args.get(2))?, int(args.get(3))?);
-    remrange_generic(ctx, args.get(1), "zremrangebyrank", |z| rank_window(start, end, z.len()))
+    remrange_generic(ctx, args.get(1), "zremrangebyrank", |z| {
+        rank_window(start, end, z.len())
+    })
 }
 
 pub fn zremrangebyscore(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
