@@ -3,6 +3,7 @@
 use crate::bits::{self, BitOp, BitUnit, FieldType, Overflow};
 use crate::ctx::Ctx;
 use crate::error::{err, CmdError, CmdResult};
+use crate::notify::{self, Class};
 use crate::num::parse_i64;
 use crate::util::{get_str, int, is};
 use shardis_keyspace::{StrVal, Value};
@@ -31,6 +32,7 @@ pub fn setbit(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         .unwrap_or_default();
     let old = bits::setbit(&mut v, offset, on);
     l.set(db, key, Value::Str(StrVal::raw(&v)), None, true);
+    notify::event(ctx, Class::String, "setbit", db, key);
     drop(l);
     ctx.dirty(1);
     ctx.out.int(old as i64);
@@ -138,9 +140,15 @@ pub fn bitop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let result = bits::bitop(op, &refs);
     let len = result.len();
     let old = if result.is_empty() {
-        l.remove(db, dest).map(|e| e.value)
+        let old = l.remove(db, dest).map(|e| e.value);
+        if old.is_some() {
+            notify::event(ctx, Class::Generic, "del", db, dest);
+        }
+        old
     } else {
-        l.set(db, dest, Value::Str(StrVal::raw(&result)), None, false)
+        let old = l.set(db, dest, Value::Str(StrVal::raw(&result)), None, false);
+        notify::event(ctx, Class::String, "set", db, dest);
+        old
     };
     drop(l);
     old.into_iter()
@@ -244,6 +252,8 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: Args<'_>, read_only: bool) -> CmdRe
         }
     }
     let mut results: Vec<Option<i64>> = Vec::with_capacity(ops.len());
+    // Successful writes: Redis notifies only when there was at least one.
+    let mut changes = 0;
     for op in &ops {
         match *op {
             FieldOp::Get(ty, off) => results.push(Some(bits::get_field(&v, off, ty))),
@@ -253,6 +263,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: Args<'_>, read_only: bool) -> CmdRe
                     Some(nv) => {
                         bits::set_field(&mut v, off, ty, nv);
                         results.push(Some(old));
+                        changes += 1;
                     }
                     None => results.push(None),
                 }
@@ -263,6 +274,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: Args<'_>, read_only: bool) -> CmdRe
                     Some(nv) => {
                         bits::set_field(&mut v, off, ty, nv);
                         results.push(Some(nv));
+                        changes += 1;
                     }
                     None => results.push(None),
                 }
@@ -272,6 +284,9 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: Args<'_>, read_only: bool) -> CmdRe
     if highest.is_some() {
         l.set(db, key, Value::Str(StrVal::raw(&v)), None, true);
         ctx.dirty(1);
+    }
+    if changes > 0 {
+        notify::event_late(ctx, Class::String, "setbit", db, key);
     }
     drop(l);
     ctx.out.array(results.len());

@@ -40,6 +40,8 @@ pub struct Config {
     pub encodings: EncodingLimits,
     /// client-output-buffer-limit for the normal, replica and pubsub classes, in that order.
     pub output_limits: [ObLimit; 3],
+    /// notify-keyspace-events, as `crate::notify` flag bits.
+    pub notify_keyspace_events: u32,
 }
 
 /// One class of client-output-buffer-limit: a client whose queued output reaches `hard`
@@ -138,6 +140,7 @@ impl Default for Config {
                     soft_seconds: 60,
                 },
             ],
+            notify_keyspace_events: 0,
         }
     }
 }
@@ -408,6 +411,13 @@ pub static DIRECTIVES: &[Directive] = &[
         true,
         |c| yn(c.lazyfree_lazy_user_flush),
         |c, v| c.lazyfree_lazy_user_flush = yes_no(v)?
+    ),
+    d!(
+        "notify-keyspace-events",
+        true,
+        |c| crate::notify::flags_to_string(c.notify_keyspace_events),
+        |c, v| c.notify_keyspace_events = crate::notify::parse_flags(one(v)?)
+            .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?
     ),
     d!(
         "client-output-buffer-limit",

@@ -288,6 +288,10 @@ pub struct Shared {
     pub config_gen: AtomicU64,
     /// `proto-max-bulk-len`, mirrored for handlers that check it per command.
     max_bulk: AtomicU64,
+    /// `notify-keyspace-events` flags, mirrored so a write's notification check is one
+    /// relaxed load. Shared with the keyspace's hook, which checks it without upgrading its
+    /// weak reference to this state.
+    pub(crate) notify_flags: Arc<AtomicU32>,
 }
 
 thread_local! {
@@ -297,6 +301,7 @@ thread_local! {
 impl Shared {
     pub fn new(config: Config, config_file: String) -> Arc<Shared> {
         let max_bulk = config.proto_max_bulk_len;
+        let notify_flags = config.notify_keyspace_events;
         let run_id: String = (0..40)
             .map(|_| fastrand::alphanumeric().to_ascii_lowercase())
             .collect();
@@ -330,6 +335,7 @@ impl Shared {
             on_config_change: OnceLock::new(),
             config_gen: AtomicU64::new(0),
             max_bulk: AtomicU64::new(max_bulk),
+            notify_flags: Arc::new(AtomicU32::new(notify_flags)),
         });
         // Tracking invalidates from inside the keyspace, under the written key's lock. A weak
         // handle, so the keyspace does not keep its owner alive.
@@ -339,6 +345,7 @@ impl Shared {
                 s.tracking.invalidate(&s, key);
             }
         }));
+        crate::notify::install_hook(&shared);
         shared
     }
 
@@ -350,6 +357,8 @@ impl Shared {
             apply(&cfg, &next)?;
         }
         self.max_bulk.store(next.proto_max_bulk_len, Relaxed);
+        self.notify_flags
+            .store(next.notify_keyspace_events, Relaxed);
         *cfg = next;
         drop(cfg);
         self.config_gen.fetch_add(1, Relaxed);
@@ -376,6 +385,12 @@ impl Shared {
     /// `proto-max-bulk-len` without taking the config lock.
     pub fn max_bulk(&self) -> u64 {
         self.max_bulk.load(Relaxed)
+    }
+
+    /// `notify-keyspace-events` as `crate::notify` flag bits, without the config lock.
+    #[inline]
+    pub fn notify_flags(&self) -> u32 {
+        self.notify_flags.load(Relaxed)
     }
 
     /// This thread's counters, registered on first use.

@@ -167,6 +167,10 @@ pub(crate) fn run(
     if tracking && spec.has_flag("readonly") {
         remember_reads(shared, sess, id, &args);
     }
+    // Keyspace events the handler causes without reporting them itself (keys created or
+    // found expired) are published in order, ahead of its reply.
+    let mark = out.out.len();
+    let events = crate::notify::Command::begin();
     let result = {
         let mut ctx = Ctx {
             shared,
@@ -176,6 +180,7 @@ pub(crate) fn run(
         };
         handler(&mut ctx, args)
     };
+    events.finish(shared, sess.id(), out, mark);
     drop(scope);
     let nanos = start.elapsed().as_nanos() as u64;
     if result.is_ok() && matches!(spec.name, "flushall" | "flushdb") {

@@ -3,6 +3,7 @@
 use crate::ctx::Ctx;
 use crate::error::{err, CmdError, CmdResult};
 use crate::glob::glob_match;
+use crate::notify::{self, Class};
 use crate::num::{self, parse_i64};
 use crate::util::{int, is};
 use shardis_keyspace::hash::Hash;
@@ -62,6 +63,7 @@ fn hset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Result<i64, CmdError> {
     for i in (0..pairs.len()).step_by(2) {
         created += h.set(pairs.get(i), pairs.get(i + 1), &limits) as i64;
     }
+    notify::event_late(ctx, Class::Hash, "hset", db, key);
     drop(l);
     ctx.dirty((pairs.len() / 2) as u64);
     Ok(created)
@@ -88,6 +90,7 @@ pub fn hsetnx(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     if set {
         h.try_conversion([field, value], &limits);
         h.set(field, value, &limits);
+        notify::event_late(ctx, Class::Hash, "hset", db, key);
     }
     drop(l);
     ctx.dirty(set as u64);
@@ -137,7 +140,13 @@ pub fn hdel(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             }
         }
     }
+    if deleted > 0 {
+        notify::event(ctx, Class::Hash, "hdel", db, key);
+    }
     let old = if emptied { l.remove(db, key) } else { None };
+    if emptied {
+        notify::event(ctx, Class::Generic, "del", db, key);
+    }
     drop(l);
     old.into_iter()
         .for_each(shardis_keyspace::lazyfree::free_entry);
@@ -230,6 +239,7 @@ pub fn hincrby(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     };
     let next = cur.checked_add(by).ok_or(CmdError::Overflow)?;
     h.set(field, itoa::Buffer::new().format(next).as_bytes(), &limits);
+    notify::event_late(ctx, Class::Hash, "hincrby", db, key);
     drop(l);
     ctx.dirty(1);
     ctx.out.int(next);
@@ -252,6 +262,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let text = num::incr_long_double(cur, by)
         .ok_or_else(|| err("increment would produce NaN or Infinity"))?;
     h.set(field, text.as_bytes(), &limits);
+    notify::event_late(ctx, Class::Hash, "hincrbyfloat", db, key);
     drop(l);
     ctx.dirty(1);
     ctx.out.bulk(text.as_bytes());

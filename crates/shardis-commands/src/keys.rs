@@ -3,6 +3,7 @@
 use crate::ctx::Ctx;
 use crate::error::{err, CmdError, CmdResult};
 use crate::glob::glob_match;
+use crate::notify::{self, Class};
 use crate::util::{db_index, int, is};
 use shardis_keyspace::{Entry, Value};
 use shardis_protocol::Args;
@@ -11,7 +12,13 @@ fn del_generic(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let db = ctx.db();
     let keys = args.tail(1);
     let mut l = ctx.shared.keyspace.lock_keys(keys.iter().map(|k| (db, k)));
-    let removed: Vec<Box<Entry>> = keys.iter().filter_map(|k| l.remove(db, k)).collect();
+    let mut removed: Vec<Box<Entry>> = Vec::new();
+    for k in keys.iter() {
+        if let Some(e) = l.remove(db, k) {
+            removed.push(e);
+            notify::event(ctx, Class::Generic, "del", db, k);
+        }
+    }
     drop(l);
     let n = removed.len();
     // Freed after the locks are gone, and big collections on the lazy-free thread, so
@@ -93,6 +100,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: Args<'_>, nx: bool) -> CmdResult {
     }
     let entry = l.remove(db, src).expect("checked above");
     let replaced = l.put(db, dst, entry);
+    notify::event(ctx, Class::Generic, "rename_from", db, src);
+    notify::event(ctx, Class::Generic, "rename_to", db, dst);
     drop(l);
     replaced
         .into_iter()
@@ -236,9 +245,12 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: Args<'_>, unit: Unit, relative: bool)
         return Ok(());
     }
     let removed = if when <= l.now as i64 {
-        l.remove(db, key)
+        let e = l.remove(db, key);
+        notify::event(ctx, Class::Generic, "del", db, key);
+        e
     } else {
         l.set_expire(db, key, Some(when as u64));
+        notify::event_late(ctx, Class::Generic, "expire", db, key);
         None
     };
     drop(l);
@@ -314,6 +326,7 @@ pub fn persist(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let had = l.peek(db, key).is_some_and(|e| e.expire_at().is_some());
     if had {
         l.set_expire(db, key, None);
+        notify::event(ctx, Class::Generic, "persist", db, key);
     }
     drop(l);
     ctx.dirty(had as u64);
@@ -354,7 +367,10 @@ pub fn copy_(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    let old = l.set(dst_db, dst, value, exp, false);
+    // Redis deletes what it replaces and adds the copy, so the copy is always a new key.
+    let old = l.remove(dst_db, dst).map(|e| e.value);
+    l.set(dst_db, dst, value, exp, false);
+    notify::event(ctx, Class::Generic, "copy_to", dst_db, dst);
     drop(l);
     old.into_iter()
         .for_each(shardis_keyspace::lazyfree::free_value);
@@ -377,6 +393,8 @@ pub fn move_(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     }
     let e = l.remove(db, key).expect("checked above");
     l.put(dst_db, key, e);
+    notify::event(ctx, Class::Generic, "move_from", db, key);
+    notify::event(ctx, Class::Generic, "move_to", dst_db, key);
     drop(l);
     ctx.dirty(1);
     ctx.out.int(1);

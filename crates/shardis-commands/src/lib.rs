@@ -15,6 +15,7 @@ pub mod keys;
 pub mod lcs;
 pub mod list;
 pub mod multi;
+pub mod notify;
 pub mod num;
 pub mod pubsub;
 pub mod server;

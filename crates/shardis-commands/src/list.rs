@@ -4,6 +4,7 @@
 use crate::blocking::{block, parse_timeout, BlockOp, Waiter};
 use crate::ctx::{Ctx, Shared};
 use crate::error::{err, CmdError, CmdResult};
+use crate::notify::{self, Class};
 use crate::util::{int, is};
 use shardis_keyspace::list::{End, List};
 use shardis_keyspace::{Locked, StrVal, Value};
@@ -20,6 +21,21 @@ fn get_list<'l>(
         None => Ok(None),
         Some(Value::List(list)) => Ok(Some(list)),
         Some(_) => Err(CmdError::WrongType),
+    }
+}
+
+/// The event names of a pop and a push at `at`.
+fn pop_event(at: End) -> &'static str {
+    match at {
+        End::Left => "lpop",
+        End::Right => "rpop",
+    }
+}
+
+fn push_event(at: End) -> &'static str {
+    match at {
+        End::Left => "lpush",
+        End::Right => "rpush",
     }
 }
 
@@ -50,6 +66,9 @@ fn push_generic(ctx: &mut Ctx<'_>, args: Args<'_>, at: End, only_existing: bool)
             n
         }
     };
+    if len > 0 {
+        notify::event_late(ctx, Class::List, push_event(at), db, key);
+    }
     drop(l);
     if len > 0 {
         ctx.dirty((args.len() - 2) as u64);
@@ -74,6 +93,24 @@ pub fn rpushx(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     push_generic(ctx, args, End::Right, true)
 }
 
+/// Elements popped from a list, and whether that emptied (and so deleted) it.
+struct Pop {
+    items: Vec<StrVal>,
+    emptied: bool,
+}
+
+impl Pop {
+    /// Redis's events for a pop: the pop (if anything was taken), then `del` if emptied.
+    fn notify(&self, mut event: impl FnMut(Class, &'static str), at: End) {
+        if !self.items.is_empty() {
+            event(Class::List, pop_event(at));
+        }
+        if self.emptied {
+            event(Class::Generic, "del");
+        }
+    }
+}
+
 /// Pops up to `count` elements from one end, deleting the key when it empties.
 fn pop_n(
     l: &mut Locked<'_>,
@@ -81,15 +118,16 @@ fn pop_n(
     key: &[u8],
     at: End,
     count: usize,
-) -> Result<Option<Vec<StrVal>>, CmdError> {
+) -> Result<Option<Pop>, CmdError> {
     let Some(list) = get_list(l, db, key)? else {
         return Ok(None);
     };
     let items: Vec<StrVal> = (0..count).map_while(|_| list.pop(at)).collect();
-    if list.is_empty() {
+    let emptied = list.is_empty();
+    if emptied {
         l.remove(db, key);
     }
-    Ok(Some(items))
+    Ok(Some(Pop { items, emptied }))
 }
 
 fn pop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, at: End) -> CmdResult {
@@ -105,7 +143,11 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, at: End) -> CmdResult {
     };
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     let popped = pop_n(&mut l, db, key, at, count.unwrap_or(1))?;
+    if let Some(p) = &popped {
+        p.notify(|c, e| notify::event_late(ctx, c, e, db, key), at);
+    }
     drop(l);
+    let popped = popped.map(|p| p.items);
     match (popped, count) {
         (None, None) => ctx.out.null(),
         (None, Some(_)) => ctx.out.null_array(),
@@ -179,6 +221,7 @@ pub fn lset(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let i = int(args.get(2))?;
     let pos = list.index_of(i).ok_or(CmdError::OutOfRange)?;
     list.set(pos, args.get(3));
+    notify::event_late(ctx, Class::List, "lset", db, key);
     drop(l);
     ctx.dirty(1);
     ctx.out.ok();
@@ -205,6 +248,9 @@ pub fn linsert(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             }
         }
     };
+    if n > 0 {
+        notify::event(ctx, Class::List, "linsert", db, key);
+    }
     drop(l);
     if n > 0 {
         ctx.dirty(1);
@@ -221,8 +267,13 @@ pub fn lrem(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         None => 0,
         Some(list) => {
             let n = list.remove(count, args.get(3));
-            if list.is_empty() {
+            let emptied = list.is_empty();
+            if n > 0 {
+                notify::event(ctx, Class::List, "lrem", db, key);
+            }
+            if emptied {
                 l.remove(db, key);
+                notify::event(ctx, Class::Generic, "del", db, key);
             }
             n
         }
@@ -239,8 +290,11 @@ pub fn ltrim(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     if let Some(list) = get_list(&mut l, db, key)? {
         list.trim(start, stop);
-        if list.is_empty() {
+        let emptied = list.is_empty();
+        notify::event(ctx, Class::List, "ltrim", db, key);
+        if emptied {
             l.remove(db, key);
+            notify::event(ctx, Class::Generic, "del", db, key);
         }
         ctx.dirty(1);
     }
@@ -305,16 +359,52 @@ fn move_one(
 ) -> Result<Option<StrVal>, CmdError> {
     let db = ctx.db();
     let mut l = ctx.shared.keyspace.lock_keys([(db, src), (db, dst)]);
-    if get_list(&mut l, db, src)?.is_none() {
+    let Some((v, emptied)) = move_locked(&mut l, db, src, dst, from, to)? else {
+        return Ok(None);
+    };
+    // Redis answers between the push and the pop.
+    let mut pushed = false;
+    move_events(
+        |c, e, k| {
+            if pushed {
+                notify::event_late(ctx, c, e, db, k);
+            } else {
+                pushed = true;
+                notify::event(ctx, c, e, db, k);
+            }
+        },
+        src,
+        dst,
+        from,
+        to,
+        emptied,
+    );
+    drop(l);
+    ctx.dirty(1);
+    Ok(Some(v))
+}
+
+/// LMOVE's work under the locks of both keys: the moved element and whether the source
+/// emptied (and was deleted). A one-element list rotated onto itself stays, as in Redis.
+fn move_locked(
+    l: &mut Locked<'_>,
+    db: usize,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+) -> Result<Option<(StrVal, bool)>, CmdError> {
+    if get_list(l, db, src)?.is_none() {
         return Ok(None);
     }
-    get_list(&mut l, db, dst)?;
-    let list = get_list(&mut l, db, src)?.expect("checked above");
+    get_list(l, db, dst)?;
+    let list = get_list(l, db, src)?.expect("checked above");
     let v = list.pop(from).expect("lists are never empty");
-    if list.is_empty() {
-        l.remove(db, src);
+    if src == dst {
+        list.push(to, &v);
+        return Ok(Some((v, false)));
     }
-    match get_list(&mut l, db, dst)? {
+    match get_list(l, db, dst)? {
         Some(d) => d.push(to, &v),
         None => {
             let mut d = List::default();
@@ -322,9 +412,28 @@ fn move_one(
             l.set(db, dst, Value::List(Box::new(d)), None, false);
         }
     }
-    drop(l);
-    ctx.dirty(1);
-    Ok(Some(v))
+    let emptied = get_list(l, db, src)?.is_some_and(|s| s.is_empty());
+    if emptied {
+        l.remove(db, src);
+    }
+    Ok(Some((v, emptied)))
+}
+
+/// LMOVE's events in Redis's order: the push on the destination, then the pop on the
+/// source and its deletion if emptied.
+fn move_events(
+    mut event: impl FnMut(Class, &'static str, &[u8]),
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+    emptied: bool,
+) {
+    event(Class::List, push_event(to), dst);
+    event(Class::List, pop_event(from), src);
+    if emptied {
+        event(Class::Generic, "del", src);
+    }
 }
 
 pub fn lmove(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
@@ -385,10 +494,11 @@ fn pop_first(
     let db = ctx.db();
     let mut l = ctx.shared.keyspace.lock_keys(keys.iter().map(|k| (db, *k)));
     for k in keys {
-        if let Some(items) = pop_n(&mut l, db, k, at, count)? {
+        if let Some(p) = pop_n(&mut l, db, k, at, count)? {
+            p.notify(|c, e| notify::event_late(ctx, c, e, db, k), at);
             drop(l);
-            ctx.dirty(items.len() as u64);
-            return Ok(Some((k.to_vec(), items)));
+            ctx.dirty(p.items.len() as u64);
+            return Ok(Some((k.to_vec(), p.items)));
         }
     }
     Ok(None)
@@ -505,8 +615,10 @@ pub(crate) fn serve_waiter(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Ve
     match &w.op {
         BlockOp::Pop { end, count } => {
             let mut l = shared.keyspace.lock_key(db, key);
-            let items = pop_n(&mut l, db, key, *end, count.unwrap_or(1)).ok()??;
+            let p = pop_n(&mut l, db, key, *end, count.unwrap_or(1)).ok()??;
+            p.notify(|c, e| notify::event_detached(shared, c, e, db, key), *end);
             drop(l);
+            let items = p.items;
             out.array(2);
             out.bulk(key);
             if count.is_some() {
@@ -516,21 +628,15 @@ pub(crate) fn serve_waiter(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Ve
         }
         BlockOp::Move { dst, from, to } => {
             let mut l = shared.keyspace.lock_keys([(db, key), (db, &dst[..])]);
-            get_list(&mut l, db, key).ok()??;
-            get_list(&mut l, db, dst).ok()?;
-            let list = get_list(&mut l, db, key).ok()??;
-            let v = list.pop(*from)?;
-            if list.is_empty() {
-                l.remove(db, key);
-            }
-            match get_list(&mut l, db, dst).ok()? {
-                Some(d) => d.push(*to, &v),
-                None => {
-                    let mut d = List::default();
-                    d.push(*to, &v);
-                    l.set(db, dst, Value::List(Box::new(d)), None, false);
-                }
-            }
+            let (v, emptied) = move_locked(&mut l, db, key, dst, *from, *to).ok()??;
+            move_events(
+                |c, e, k| notify::event_detached(shared, c, e, db, k),
+                key,
+                dst,
+                *from,
+                *to,
+                emptied,
+            );
             drop(l);
             out.bulk(&v);
             // The element landed on `dst`: clients blocked there may now be served too.

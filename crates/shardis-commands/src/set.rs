@@ -4,6 +4,7 @@
 use crate::ctx::Ctx;
 use crate::error::{err, CmdError, CmdResult};
 use crate::glob::glob_match;
+use crate::notify::{self, Class};
 use crate::util::{int, is};
 use shardis_keyspace::set::{Elem, Set};
 use shardis_keyspace::{Locked, Value};
@@ -53,6 +54,9 @@ pub fn sadd(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             n
         }
     };
+    if added > 0 {
+        notify::event(ctx, Class::Set, "sadd", db, key);
+    }
     drop(l);
     ctx.dirty(added as u64);
     ctx.out.int(added as i64);
@@ -72,8 +76,13 @@ pub fn srem(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
                 }
             }
         }
-        if s.is_empty() {
+        let emptied = s.is_empty();
+        if removed > 0 {
+            notify::event(ctx, Class::Set, "srem", db, key);
+        }
+        if emptied {
             l.remove(db, key);
+            notify::event(ctx, Class::Generic, "del", db, key);
         }
     }
     drop(l);
@@ -139,18 +148,23 @@ pub fn smove(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let moved = if src == dst {
         s.contains(m)
     } else if s.remove(m) {
-        if s.is_empty() {
+        let emptied = s.is_empty();
+        notify::event(ctx, Class::Set, "srem", db, src);
+        if emptied {
             l.remove(db, src);
+            notify::event(ctx, Class::Generic, "del", db, src);
         }
-        match get_set(&mut l, db, dst)? {
-            Some(d) => {
-                d.insert(m, &lim);
-            }
+        let added = match get_set(&mut l, db, dst)? {
+            Some(d) => d.insert(m, &lim),
             None => {
                 let mut d = Set::new();
                 d.insert(m, &lim);
                 l.set(db, dst, Value::Set(Box::new(d)), None, false);
+                true
             }
+        };
+        if added {
+            notify::event(ctx, Class::Set, "sadd", db, dst);
         }
         ctx.dirty(1);
         true
@@ -182,8 +196,11 @@ pub fn spop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let popped = match get_set(&mut l, db, key)? {
         Some(s) => {
             let m = s.pop_random();
-            if s.is_empty() {
+            let emptied = s.is_empty();
+            notify::event(ctx, Class::Set, "spop", db, key);
+            if emptied {
                 l.remove(db, key);
+                notify::event(ctx, Class::Generic, "del", db, key);
             }
             m
         }
@@ -216,10 +233,14 @@ fn spop_with_count(ctx: &mut Ctx<'_>, key: &[u8], count: usize) -> CmdResult {
         return Ok(());
     };
     let size = s.len();
+    if count > 0 {
+        notify::event(ctx, Class::Set, "spop", db, key);
+    }
     let popped = if count == 0 {
         Popped::Some(Vec::new())
     } else if count >= size {
         let e = l.remove(db, key).expect("present");
+        notify::event(ctx, Class::Generic, "del", db, key);
         match e.value {
             Value::Set(s) => Popped::All(s),
             _ => unreachable!("checked type"),
@@ -460,9 +481,20 @@ fn algebra(ctx: &mut Ctx<'_>, keys: Args<'_>, dst: Option<&[u8]>, op: Op) -> Cmd
     };
     let n = result.len();
     let old = if n == 0 {
-        l.remove(db, dst).map(|e| e.value)
+        let old = l.remove(db, dst).map(|e| e.value);
+        if old.is_some() {
+            notify::event_late(ctx, Class::Generic, "del", db, dst);
+        }
+        old
     } else {
-        l.set(db, dst, Value::Set(Box::new(result)), None, false)
+        let old = l.set(db, dst, Value::Set(Box::new(result)), None, false);
+        let event = match op {
+            Op::Inter => "sinterstore",
+            Op::Union => "sunionstore",
+            Op::Diff => "sdiffstore",
+        };
+        notify::event_late(ctx, Class::Set, event, db, dst);
+        old
     };
     drop(l);
     if n > 0 || old.is_some() {

@@ -3,6 +3,7 @@
 
 use crate::ctx::Ctx;
 use crate::error::{err, CmdError, CmdResult};
+use crate::notify::{self, Class};
 use crate::util::{int, is};
 use shardis_keyspace::list::{End, List};
 use shardis_keyspace::{Locked, Value};
@@ -209,13 +210,19 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: Args<'_>, read_only: bool) -> CmdResult
     if let Some(dst) = o.store {
         let n = rows.len();
         let old = if n == 0 {
-            l.remove(db, dst).map(|e| e.value)
+            let old = l.remove(db, dst).map(|e| e.value);
+            if old.is_some() {
+                notify::event(ctx, Class::Generic, "del", db, dst);
+            }
+            old
         } else {
             let mut list = List::default();
             for r in &rows {
                 list.push(End::Right, r.as_deref().unwrap_or_default());
             }
-            l.set(db, dst, Value::List(Box::new(list)), None, false)
+            let old = l.set(db, dst, Value::List(Box::new(list)), None, false);
+            notify::event(ctx, Class::List, "sortstore", db, dst);
+            old
         };
         drop(l);
         old.into_iter()

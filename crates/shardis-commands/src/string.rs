@@ -3,6 +3,7 @@
 use crate::ctx::Ctx;
 use crate::error::{err, CmdError, CmdResult};
 use crate::lcs;
+use crate::notify::{self, Class};
 use crate::num::{self, parse_i64};
 use crate::util::{get_str, int, is, str_value};
 use shardis_keyspace::{StrVal, Value};
@@ -136,8 +137,15 @@ fn set_generic(
         return Ok((false, old));
     }
     let replaced = l.set(db, key, str_value(value), at, o.keep_ttl);
-    if at.is_some_and(|t| t <= l.now) {
-        l.remove(db, key);
+    // An expiry already past leaves the key to be reclaimed as expired, as in Redis 7.0.
+    // GETSET answers before notifying; SET and the rest after.
+    if cmd == "getset" {
+        notify::event_late(ctx, Class::String, "set", db, key);
+    } else {
+        notify::event(ctx, Class::String, "set", db, key);
+    }
+    if at.is_some() {
+        notify::event(ctx, Class::Generic, "expire", db, key);
     }
     drop(l);
     if let Some(v) = replaced {
@@ -249,6 +257,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: Args<'_>, nx: bool) -> Result<bool, Cmd
     let mut old = Vec::new();
     for i in (0..pairs.len()).step_by(2) {
         old.extend(l.set(db, pairs.get(i), str_value(pairs.get(i + 1)), None, false));
+        notify::event(ctx, Class::String, "set", db, pairs.get(i));
     }
     drop(l);
     old.into_iter()
@@ -274,6 +283,9 @@ pub fn getdel(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let mut l = ctx.shared.keyspace.lock_key(db, key);
     let v = get_str(&mut l, db, key)?;
     let removed = if v.is_some() { l.remove(db, key) } else { None };
+    if v.is_some() {
+        notify::event_late(ctx, Class::Generic, "del", db, key);
+    }
     drop(l);
     drop(removed);
     match v {
@@ -317,12 +329,20 @@ pub fn getex(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let mut removed = None;
     if v.is_some() {
         match at {
-            Some(t) if t <= l.now => removed = l.remove(db, key),
+            Some(t) if t <= l.now => {
+                removed = l.remove(db, key);
+                notify::event_late(ctx, Class::Generic, "del", db, key);
+            }
             Some(t) => {
                 l.set_expire(db, key, Some(t));
+                notify::event_late(ctx, Class::Generic, "expire", db, key);
             }
             None if persist => {
+                let had = l.peek(db, key).is_some_and(|e| e.expire_at().is_some());
                 l.set_expire(db, key, None);
+                if had {
+                    notify::event_late(ctx, Class::Generic, "persist", db, key);
+                }
             }
             None => {}
         }
@@ -368,6 +388,7 @@ pub fn append(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             s.len()
         }
     };
+    notify::event(ctx, Class::String, "append", db, key);
     drop(l);
     ctx.dirty(1);
     ctx.out.int(len as i64);
@@ -400,6 +421,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
             n
         }
     };
+    notify::event(ctx, Class::String, "incrby", db, key);
     drop(l);
     ctx.dirty(1);
     ctx.out.int(n);
@@ -447,6 +469,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         None,
         true,
     );
+    notify::event(ctx, Class::String, "incrbyfloat", db, key);
     drop(l);
     ctx.dirty(1);
     ctx.out.bulk(text.as_bytes());
@@ -525,6 +548,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             s.len()
         }
     };
+    notify::event(ctx, Class::String, "setrange", db, key);
     drop(l);
     ctx.dirty(1);
     ctx.out.int(len as i64);

@@ -5,6 +5,7 @@ use crate::blocking::{block, parse_timeout, BlockOp, Waiter};
 use crate::ctx::{Ctx, Shared};
 use crate::error::{err, CmdError, CmdResult};
 use crate::glob::glob_match;
+use crate::notify::{self, Class};
 use crate::num::parse_f64;
 use crate::util::{int, is};
 use shardis_keyspace::zset::{LexBound, ZSet};
@@ -28,10 +29,21 @@ fn zset_mut<'l>(
     }
 }
 
-/// Removes `key` if the sorted set there was emptied.
-fn drop_if_empty(l: &mut Locked<'_>, db: usize, key: &[u8]) {
+/// Removes `key` if the sorted set there was emptied; true if it did.
+fn drop_if_empty(l: &mut Locked<'_>, db: usize, key: &[u8]) -> bool {
     if matches!(l.get(db, key).map(|e| &e.value), Some(Value::ZSet(z)) if z.is_empty()) {
         l.remove(db, key);
+        return true;
+    }
+    false
+}
+
+/// The event of a pop from the low or high end.
+fn pop_event(max: bool) -> &'static str {
+    if max {
+        "zpopmax"
+    } else {
+        "zpopmin"
     }
 }
 
@@ -246,6 +258,10 @@ fn zadd_generic(
                 break;
             }
         }
+    }
+    if added + updated > 0 {
+        let event = if f.incr { "zincr" } else { "zadd" };
+        notify::event_late(ctx, Class::Zset, event, db, key);
     }
     drop_if_empty(&mut l, db, key);
     drop(l);
@@ -590,9 +606,15 @@ pub fn zrangestore(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         for (m, s) in &items {
             z.insert(m, *s, &lim);
         }
-        l.set(db, dst, Value::ZSet(Box::new(z)), None, false)
+        let old = l.set(db, dst, Value::ZSet(Box::new(z)), None, false);
+        notify::event_late(ctx, Class::Zset, "zrangestore", db, dst);
+        old
     } else {
-        l.remove(db, dst).map(|e| e.value)
+        let old = l.remove(db, dst).map(|e| e.value);
+        if old.is_some() {
+            notify::event_late(ctx, Class::Generic, "del", db, dst);
+        }
+        old
     };
     let changed = n > 0 || old.is_some();
     drop(l);
@@ -614,7 +636,12 @@ pub fn zrem(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         Some(z) => args.iter().skip(2).filter(|m| z.remove(m)).count(),
         None => 0,
     };
-    drop_if_empty(&mut l, db, key);
+    if n > 0 {
+        notify::event(ctx, Class::Zset, "zrem", db, key);
+    }
+    if drop_if_empty(&mut l, db, key) {
+        notify::event(ctx, Class::Generic, "del", db, key);
+    }
     drop(l);
     ctx.dirty(n as u64);
     ctx.out.int(n as i64);
@@ -625,6 +652,7 @@ pub fn zrem(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 fn remrange_generic(
     ctx: &mut Ctx<'_>,
     key: &[u8],
+    event: &'static str,
     pick: impl FnOnce(&ZSet) -> (usize, usize),
 ) -> CmdResult {
     let db = ctx.db();
@@ -637,8 +665,13 @@ fn remrange_generic(
         }
         None => 0,
     };
+    if n > 0 {
+        notify::event(ctx, Class::Zset, event, db, key);
+    }
     let removed = if n > 0 && zset_mut(&mut l, db, key)?.is_some_and(|z| z.is_empty()) {
-        l.remove(db, key)
+        let e = l.remove(db, key);
+        notify::event(ctx, Class::Generic, "del", db, key);
+        e
     } else {
         None
     };
@@ -651,12 +684,14 @@ fn remrange_generic(
 
 pub fn zremrangebyrank(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let (start, end) = (int(args.get(2))?, int(args.get(3))?);
-    remrange_generic(ctx, args.get(1), |z| rank_window(start, end, z.len()))
+    remrange_generic(ctx, args.get(1), "zremrangebyrank", |z| {
+        rank_window(start, end, z.len())
+    })
 }
 
 pub fn zremrangebyscore(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let r = score_range(args.get(2), args.get(3))?;
-    remrange_generic(ctx, args.get(1), |z| {
+    remrange_generic(ctx, args.get(1), "zremrangebyscore", |z| {
         let (lo, hi) = r.ranks(z);
         (lo, hi - lo)
     })
@@ -664,7 +699,7 @@ pub fn zremrangebyscore(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 pub fn zremrangebylex(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let (min, max) = lex_range(args.get(2), args.get(3))?;
-    remrange_generic(ctx, args.get(1), |z| {
+    remrange_generic(ctx, args.get(1), "zremrangebylex", |z| {
         let (lo, hi) = z.lex_ranks(&min, &max);
         (lo, hi - lo)
     })
@@ -697,7 +732,15 @@ fn pop_keys(
         };
         let items = pop_from(z, count, max);
         let emptied = z.is_empty();
+        // Redis notifies the pop in the middle of its reply (which a self-subscribed RESP3
+        // client can't get here: it comes first) and the deletion after it.
+        if !items.is_empty() {
+            notify::event(ctx, Class::Zset, pop_event(max), db, key);
+        }
         let removed = if emptied { l.remove(db, key) } else { None };
+        if emptied {
+            notify::event_late(ctx, Class::Generic, "del", db, key);
+        }
         drop(l);
         drop(removed);
         ctx.dirty(items.len() as u64);
@@ -867,11 +910,12 @@ pub(crate) fn serve_waiter(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Ve
     let mut l = shared.keyspace.lock_key(db, key);
     let z = zset_mut(&mut l, db, key).ok()??;
     let items = pop_from(z, count.unwrap_or(1), max);
-    let removed = if z.is_empty() {
-        l.remove(db, key)
-    } else {
-        None
-    };
+    let emptied = z.is_empty();
+    notify::event_detached(shared, Class::Zset, pop_event(max), db, key);
+    let removed = if emptied { l.remove(db, key) } else { None };
+    if emptied {
+        notify::event_detached(shared, Class::Generic, "del", db, key);
+    }
     drop(l);
     removed
         .into_iter()
@@ -1281,9 +1325,20 @@ fn op_generic(
         let n = items.len();
         let old = if n > 0 {
             let z = ZSet::from_members(items, &lim);
-            l.set(db, dst, Value::ZSet(Box::new(z)), None, false)
+            let old = l.set(db, dst, Value::ZSet(Box::new(z)), None, false);
+            let event = match op {
+                SetOp::Union => "zunionstore",
+                SetOp::Inter => "zinterstore",
+                SetOp::Diff => "zdiffstore",
+            };
+            notify::event_late(ctx, Class::Zset, event, db, dst);
+            old
         } else {
-            l.remove(db, dst).map(|e| e.value)
+            let old = l.remove(db, dst).map(|e| e.value);
+            if old.is_some() {
+                notify::event_late(ctx, Class::Generic, "del", db, dst);
+            }
+            old
         };
         let changed = n > 0 || old.is_some();
         drop(l);

@@ -5,7 +5,7 @@
 //! more than one shard lock takes them in ascending number. That single rule makes multi-key
 //! commands atomic and deadlock-free.
 
-use crate::shard::{lru_clock, Entry, Shard, Ttl};
+use crate::shard::{lru_clock, Entry, Hook, KeyHook, Shard, Ttl};
 use crate::watch::{self, WatchFlag, Watcher};
 use crate::{now_ms, Value};
 use foldhash::fast::RandomState;
@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use std::hash::BuildHasher;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Shards per database. A power of two; enough that 2–64 cores rarely meet on one lock and
@@ -110,6 +110,8 @@ pub struct Keyspace {
     /// Called for each key a write scope's command changed, before its shard lock is
     /// released (client tracking's invalidation, installed by the command layer).
     write_hook: std::sync::OnceLock<WriteHook>,
+    /// Told of keys created and expired; see [`Keyspace::set_hook`].
+    hook: OnceLock<Box<KeyHook>>,
 }
 
 /// Told `(db, key)` of each key a write scope's command changed, under its shard lock.
@@ -141,6 +143,20 @@ impl Keyspace {
             sweep_cursor: AtomicUsize::new(0),
             watchers: AtomicUsize::new(0),
             write_hook: std::sync::OnceLock::new(),
+            hook: OnceLock::new(),
+        }
+    }
+
+    /// Installs the observer of key creation and expiry (once; later calls are ignored).
+    pub fn set_hook(&self, hook: Box<KeyHook>) {
+        let _ = self.hook.set(hook);
+    }
+
+    #[inline]
+    fn hook(&self, db: usize) -> Hook<'_> {
+        Hook {
+            f: self.hook.get().map(|b| &**b),
+            db,
         }
     }
 
@@ -276,7 +292,7 @@ impl Keyspace {
             let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % n;
             let mut shard = self.lock_slot(i);
             if shard.volatile > 0 {
-                reclaimed += shard.purge_expired(now_ms());
+                reclaimed += shard.purge_expired(now_ms(), self.hook(i / SHARDS_PER_DB));
             }
             drop(shard);
             if start.elapsed() >= budget {
@@ -587,7 +603,8 @@ impl<'a> Locked<'a> {
     /// for a CLIENT NO-TOUCH client.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let (h, now) = (self.ks.hash(key), self.now);
-        let e = self.shard(db, h).lookup(h, key, now)?;
+        let hook = self.ks.hook(db);
+        let e = self.shard(db, h).lookup(h, key, now, hook)?;
         if TOUCH.get() {
             e.lru = lru_clock(now);
         }
@@ -597,7 +614,8 @@ impl<'a> Locked<'a> {
     /// The live entry of `key` without touching its access clock (OBJECT IDLETIME, TTL).
     pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let (h, now) = (self.ks.hash(key), self.now);
-        self.shard(db, h).lookup(h, key, now)
+        let hook = self.ks.hook(db);
+        self.shard(db, h).lookup(h, key, now, hook)
     }
 
     pub fn exists(&mut self, db: usize, key: &[u8]) -> bool {
@@ -627,13 +645,14 @@ impl<'a> Locked<'a> {
             (None, true) => Ttl::Keep,
             (None, false) => Ttl::Clear,
         };
-        g.1.upsert(hasher, h, key, value, ttl, now)
+        g.1.upsert(hasher, h, key, value, ttl, now, self.ks.hook(db))
     }
 
     /// Removes `key`, returning its live entry (to drop after unlock).
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Box<Entry>> {
         let (h, now) = (self.ks.hash(key), self.now);
-        let e = self.shard(db, h).remove(h, key, now);
+        let hook = self.ks.hook(db);
+        let e = self.shard(db, h).remove(h, key, now, hook);
         if e.is_some() {
             watch::note_removed(db, key);
         }
@@ -650,7 +669,7 @@ impl<'a> Locked<'a> {
             .iter_mut()
             .find(|(i, _)| *i == s)
             .expect("shard of this key is not locked");
-        g.1.put_entry(hasher, h, entry, key, now)
+        g.1.put_entry(hasher, h, entry, key, now, self.ks.hook(db))
     }
 
     /// Sets (or with `None` clears) the expiry of a live key; false if there is no such key.

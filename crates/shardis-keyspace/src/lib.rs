@@ -19,6 +19,6 @@ pub mod zset;
 pub use clock::now_ms;
 pub use key::Key;
 pub use keyspace::{set_touch, Held, Keyspace, Locked, ScanPage};
-pub use shard::{Entry, Shard};
+pub use shard::{Entry, KeyEvent, KeyHook, Shard};
 pub use value::{EncodingLimits, StrEnc, StrVal, Value};
 pub use watch::{WatchFlag, WriteScope};

@@ -36,6 +36,35 @@ impl Entry {
     }
 }
 
+/// What the keyspace reports to its observer: a key reclaimed because it expired (lazily or
+/// by the sweep), or a key created where none was live (Redis's `dbAdd`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum KeyEvent {
+    Expired,
+    Created,
+}
+
+/// The observer of [`KeyEvent`]s, installed once by the command layer (keyspace
+/// notifications, client tracking). It is called under the key's shard lock, so it must never
+/// take a shard lock itself.
+pub type KeyHook = dyn Fn(KeyEvent, usize, &[u8]) + Send + Sync;
+
+/// The installed hook, if any, and the database of the shard it reports for.
+#[derive(Clone, Copy)]
+pub(crate) struct Hook<'a> {
+    pub f: Option<&'a KeyHook>,
+    pub db: usize,
+}
+
+impl Hook<'_> {
+    #[inline]
+    fn emit(&self, e: KeyEvent, key: &[u8]) {
+        if let Some(f) = self.f {
+            f(e, self.db, key);
+        }
+    }
+}
+
 /// What a write does to the key's expiry.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Ttl {
@@ -81,7 +110,13 @@ impl Shard {
     }
 
     /// Finds a live entry; an expired one is removed on the way and reported absent.
-    pub(crate) fn lookup(&mut self, hash: u64, key: &[u8], now: u64) -> Option<&mut Entry> {
+    pub(crate) fn lookup(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        now: u64,
+        hook: Hook<'_>,
+    ) -> Option<&mut Entry> {
         match self.table.find_entry(hash, |e| e.key.as_bytes() == key) {
             Err(_) => None,
             Ok(occ) => {
@@ -92,6 +127,7 @@ impl Shard {
                     if let Some(w) = self.watch.as_deref_mut() {
                         watch::touch(w, key, false);
                     }
+                    hook.emit(KeyEvent::Expired, key);
                     None
                 } else {
                     Some(&mut **occ.into_mut())
@@ -102,6 +138,9 @@ impl Shard {
 
     /// Stores `value` under `key` with the expiry `ttl` says. Returns the value it replaced,
     /// if that was live, so the caller can free it after releasing the lock.
+    // Each argument is a distinct piece of the one table operation; bundling them would only
+    // move the list into a struct built for this single call.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn upsert(
         &mut self,
         hasher: &RandomState,
@@ -110,6 +149,7 @@ impl Shard {
         value: Value,
         ttl: Ttl,
         now: u64,
+        hook: Hook<'_>,
     ) -> Option<Value> {
         let new_exp = match ttl {
             Ttl::At(t) => t,
@@ -131,6 +171,8 @@ impl Shard {
                 }
                 if !was_live {
                     self.expired += 1;
+                    hook.emit(KeyEvent::Expired, key);
+                    hook.emit(KeyEvent::Created, key);
                 }
                 e.expire_at = exp;
                 e.lru = lru_clock(now);
@@ -149,13 +191,20 @@ impl Shard {
                 });
                 self.table
                     .insert_unique(hash, entry, |e| hasher.hash_one(e.key.as_bytes()));
+                hook.emit(KeyEvent::Created, key);
                 None
             }
         }
     }
 
     /// Removes a live entry and hands it back so the caller frees it outside the lock.
-    pub(crate) fn remove(&mut self, hash: u64, key: &[u8], now: u64) -> Option<Box<Entry>> {
+    pub(crate) fn remove(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        now: u64,
+        hook: Hook<'_>,
+    ) -> Option<Box<Entry>> {
         let occ = self
             .table
             .find_entry(hash, |e| e.key.as_bytes() == key)
@@ -167,6 +216,7 @@ impl Shard {
         self.touch_watched(key, false);
         if e.is_expired(now) {
             self.expired += 1;
+            hook.emit(KeyEvent::Expired, key);
             return None;
         }
         Some(e)
@@ -181,8 +231,9 @@ impl Shard {
         mut entry: Box<Entry>,
         new_key: &[u8],
         now: u64,
+        hook: Hook<'_>,
     ) -> Option<Value> {
-        let replaced = self.remove(hash, new_key, now).map(|e| e.value);
+        let replaced = self.remove(hash, new_key, now, hook).map(|e| e.value);
         if entry.key.as_bytes() != new_key {
             entry.key = Key::new(new_key);
         }
@@ -191,6 +242,9 @@ impl Shard {
         }
         self.table
             .insert_unique(hash, entry, |e| hasher.hash_one(e.key.as_bytes()));
+        // Redis deletes the old key and adds the new one, so this is a creation even when
+        // a key was replaced.
+        hook.emit(KeyEvent::Created, new_key);
         replaced
     }
 
@@ -209,7 +263,7 @@ impl Shard {
     }
 
     /// Drops every expired entry; returns how many. Bounded by the shard's size.
-    pub(crate) fn purge_expired(&mut self, now: u64) -> usize {
+    pub(crate) fn purge_expired(&mut self, now: u64, hook: Hook<'_>) -> usize {
         if self.volatile == 0 {
             return 0;
         }
@@ -223,6 +277,7 @@ impl Shard {
                 if let Some(w) = watch.as_deref_mut() {
                     watch::touch(w, e.key.as_bytes(), false);
                 }
+                hook.emit(KeyEvent::Expired, e.key.as_bytes());
                 false
             } else {
                 true
