@@ -14,6 +14,7 @@ import argparse, csv, io, os, platform, socket, statistics, subprocess, sys, tim
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARDIS = os.path.join(ROOT, "target", "release", "shardis-server")
+LOADGEN = os.path.join(ROOT, "target", "release", "examples", "loadgen")
 SUITES = {
     "strings": ["set", "get", "incr", "mset"],
     "collections": ["lpush", "lpop", "sadd", "hset", "zadd", "lrange_100"],
@@ -152,6 +153,27 @@ def shape_memory(kind, port, shape):
         stop(p)
 
 
+def messaging(kind, port, seconds, repeat):
+    """MULTI/EXEC of 5 INCRs (transactions/s, 50 clients) and PUBLISH fan-out to 100
+    subscribers (messages delivered/s), each the median of `repeat` runs, by loadgen."""
+    p = start(kind, port)
+    try:
+        tx, fan = [], []
+        for _ in range(repeat):
+            out = subprocess.run([LOADGEN, "multi", str(port), "50", str(seconds)],
+                                 capture_output=True, text=True, check=True).stdout
+            tx.append(float(out))
+            # Messages per run sized so the fan-out lasts about `seconds` at ~5M deliveries/s.
+            n = max(int(seconds * 50_000), 6400)
+            out = subprocess.run([LOADGEN, "fanout", str(port), "100", str(n)],
+                                 capture_output=True, text=True, check=True).stdout
+            fan.append(float(out))
+            print(f"{kind:8} multi {tx[-1]:>12.0f} tx/s  fanout {fan[-1]:>12.0f} msg/s", flush=True)
+        return statistics.median(tx), statistics.median(fan)
+    finally:
+        stop(p)
+
+
 def machine():
     model = "unknown cpu"
     try:
@@ -169,14 +191,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--suite", choices=["strings", "collections", "all"], default="all")
+    ap.add_argument("--suite", choices=["strings", "collections", "messaging", "all"], default="all")
     ap.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     a = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "-p", "shardis-server"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "-p", "shardis-server", "--bins", "--examples"],
+                   cwd=ROOT, check=True)
     redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
     port_a, port_b = 16379, 16380
-    suites = ["strings", "collections"] if a.suite == "all" else [a.suite]
-    tests = [t for su in suites for t in SUITES[su]]
+    suites = ["strings", "collections", "messaging"] if a.suite == "all" else [a.suite]
+    tests = [t for su in suites for t in SUITES.get(su, [])]
     ours = measure("shardis", port_a, a.seconds, a.repeat, tests)
     theirs = measure("redis", port_b, a.seconds, a.repeat, tests)
 
@@ -210,6 +233,19 @@ def main():
         for shape in SHAPES:
             mo, mt = shape_memory("shardis", port_a, shape), shape_memory("redis", port_b, shape)
             lines.append(f"| {shape} | {mo:.1f} | {mt:.1f} | {mo / mt:.2f} |")
+    if "messaging" in suites:
+        mo = messaging("shardis", port_a, a.seconds, a.repeat)
+        mt = messaging("redis", port_b, a.seconds, a.repeat)
+        lines += ["", "## Transactions and Pub/Sub", "",
+                  "Measured with `target/release/examples/loadgen` (crates/shardis-server/examples), the same",
+                  "client for both servers: `loadgen multi <port> 50 <seconds>` runs 50 clients each looping on",
+                  "a pipelined `MULTI; INCR ×5; EXEC` over five keys of its own (in different shards with high",
+                  "probability); `loadgen fanout <port> 100 <n>` subscribes 100 connections to one channel,",
+                  "publishes n 64-byte messages from 4 connections pipelined 16 deep, and counts deliveries",
+                  f"until every subscriber has all of them. Median of {a.repeat} runs.", "",
+                  "| test | shardis | redis | ratio |", "|---|---|---|---|",
+                  f"| MULTI/EXEC 5×INCR, transactions/s | {mo[0]:,.0f} | {mt[0]:,.0f} | {mo[0] / mt[0]:.2f} |",
+                  f"| PUBLISH fan-out 1→100, messages delivered/s | {mo[1]:,.0f} | {mt[1]:,.0f} | {mo[1] / mt[1]:.2f} |"]
     lines.append("")
     # Hand-written notes below the marker survive a new run.
     marker = "<!-- notes: kept by bench/run.py -->"
