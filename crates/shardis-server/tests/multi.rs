@@ -35,27 +35,7 @@ fn run_script(port: u16, script: &str) -> Vec<String> {
 
 /// Runs each script on redis-server and shardis and compares every reply.
 fn differential(scripts: &[&str]) {
-    // Redis refuses DEBUG unless told otherwise; shardis always allows it.
-    let Some(redis) = Server::redis(&["--enable-debug-command", "yes"]) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "redis-server is required in CI"
-        );
-        eprintln!("SKIPPED: redis-server is not installed, differential test not run");
-        return;
-    };
-    let ours = Server::start(&[]);
-    let mut diffs = Vec::new();
-    for script in scripts {
-        let theirs = run_script(redis.port, script);
-        let ours = run_script(ours.port, script);
-        for (t, o) in theirs.iter().zip(&ours) {
-            if t != o {
-                diffs.push(format!("redis:   {t}\nshardis: {o}"));
-            }
-        }
-    }
-    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    compare_scripts(scripts, run_script);
 }
 
 #[test]

@@ -256,18 +256,6 @@ fn events(port: u16, flags: &str, script: &str) -> Vec<String> {
     got
 }
 
-fn pair() -> Option<(Server, Server)> {
-    let Some(redis) = Server::redis(&["--enable-debug-command", "yes"]) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "redis-server is required in CI"
-        );
-        eprintln!("SKIPPED: redis-server is not installed, differential test not run");
-        return None;
-    };
-    Some((redis, Server::start(&[])))
-}
-
 #[track_caller]
 fn same_events(redis: &Server, ours: &Server, flags: &str, script: &str) -> Vec<String> {
     let want = events(redis.port, flags, script);
@@ -281,7 +269,7 @@ fn same_events(redis: &Server, ours: &Server, flags: &str, script: &str) -> Vec<
 
 #[test]
 fn every_family_matches_redis_event_for_event() {
-    let Some((redis, ours)) = pair() else { return };
+    let Some((redis, ours)) = redis_and_shardis() else { return };
     let kea = same_events(&redis, &ours, "KEA", SCRIPT);
     assert!(kea.len() > 250, "{}", kea.len());
     assert!(kea.contains(&"__keyevent@0__:expired y".to_string()));
@@ -300,7 +288,7 @@ fn every_family_matches_redis_event_for_event() {
 
 #[test]
 fn blocked_clients_served_notify_like_redis() {
-    let Some((redis, ours)) = pair() else { return };
+    let Some((redis, ours)) = redis_and_shardis() else { return };
     let run = |port: u16| {
         let mut c = Raw::connect(port);
         let mut sub = subscriber(port);
@@ -337,7 +325,7 @@ fn blocked_clients_served_notify_like_redis() {
 
 #[test]
 fn expired_events_from_lazy_expiry_and_the_sweep() {
-    let Some((redis, ours)) = pair() else { return };
+    let Some((redis, ours)) = redis_and_shardis() else { return };
     for s in [&redis, &ours] {
         let mut c = s.raw();
         let mut sub = subscriber(s.port);
@@ -366,7 +354,7 @@ fn expired_events_from_lazy_expiry_and_the_sweep() {
 /// with replies where Redis puts them.
 #[test]
 fn self_subscribed_resp3_client_sees_redis_order() {
-    let Some((redis, ours)) = pair() else { return };
+    let Some((redis, ours)) = redis_and_shardis() else { return };
     let run = |port: u16| {
         let mut c = Raw::connect(port);
         c.cmd(&["HELLO", "3"]);
@@ -410,7 +398,7 @@ fn self_subscribed_resp3_client_sees_redis_order() {
 
 #[test]
 fn config_round_trip_and_errors_match_redis() {
-    let Some((redis, ours)) = pair() else { return };
+    let Some((redis, ours)) = redis_and_shardis() else { return };
     let (mut a, mut b) = (redis.raw(), ours.raw());
     let mut same = |args: &[&str]| {
         let (x, y) = (a.cmd(args), b.cmd(args));

@@ -54,24 +54,7 @@ fn run(port: u16, script: &str) -> Vec<String> {
 }
 
 fn differential(scripts: &[&str]) {
-    let Some(redis) = Server::redis(&[]) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "redis-server is required in CI"
-        );
-        eprintln!("SKIPPED: redis-server is not installed, differential test not run");
-        return;
-    };
-    let ours = Server::start(&[]);
-    let mut diffs = Vec::new();
-    for s in scripts {
-        for (t, o) in run(redis.port, s).iter().zip(run(ours.port, s).iter()) {
-            if t != o {
-                diffs.push(format!("redis:   {t}\nshardis: {o}"));
-            }
-        }
-    }
-    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    compare_scripts(scripts, run);
 }
 
 #[test]

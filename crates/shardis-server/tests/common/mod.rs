@@ -264,6 +264,40 @@ impl Pair {
     }
 }
 
+/// A redis-server with DEBUG enabled (shardis always allows it) and a shardis, for tests that
+/// run the same script on both. Without redis-server the test is skipped with a message,
+/// except under CI (`CI` set), where that is a failure.
+pub fn redis_and_shardis() -> Option<(Server, Server)> {
+    let Some(redis) = Server::redis(&["--enable-debug-command", "yes"]) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "redis-server is required in CI"
+        );
+        eprintln!("SKIPPED: redis-server is not installed, differential test not run");
+        return None;
+    };
+    Some((redis, Server::start(&[])))
+}
+
+/// Runs each script through `run(port, script)` (which returns one labelled line per step) on
+/// redis-server and on shardis, and fails listing every step whose output differs.
+pub fn compare_scripts(scripts: &[&str], run: impl Fn(u16, &str) -> Vec<String>) {
+    let Some((redis, ours)) = redis_and_shardis() else {
+        return;
+    };
+    let mut diffs = Vec::new();
+    for script in scripts {
+        let (theirs, mine) = (run(redis.port, script), run(ours.port, script));
+        for (t, o) in theirs.iter().zip(&mine) {
+            if t != o {
+                diffs.push(format!("redis:   {t}\nshardis: {o}"));
+            }
+        }
+        assert_eq!(theirs.len(), mine.len(), "step counts differ");
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
 /// A reply whose element order Redis leaves open, made comparable: the lines after the
 /// header, sorted (for flat arrays of simple elements).
 pub fn sorted_reply(reply: &str) -> String {
