@@ -27,7 +27,7 @@ fn hash_ref<'l>(
 /// `hashTypeLookupWriteOrCreate`); the caller removes it again if it stays empty.
 fn hash_create<'l>(l: &'l mut Locked<'_>, db: usize, key: &[u8]) -> Result<&'l mut Hash, CmdError> {
     if !l.exists(db, key) {
-        l.set(db, key, Value::Hash(Box::default()), None, false);
+        l.set(db, key, Value::Hash(Default::default()), None, false);
     }
     match l.get(db, key).map(|e| &mut e.value) {
         Some(Value::Hash(h)) => Ok(h),

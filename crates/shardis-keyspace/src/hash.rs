@@ -10,6 +10,7 @@ use crate::EncodingLimits;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
+use thin_vec::ThinVec;
 
 /// A hash value.
 #[derive(Clone, Debug, Default)]
@@ -17,10 +18,12 @@ pub struct Hash {
     repr: Repr,
 }
 
+/// The table is boxed so a small hash (the common case: objects, sessions) costs a 32-byte
+/// `Hash` plus its packed bytes, not room for a table it does not have.
 #[derive(Clone, Debug)]
 enum Repr {
     Pack(Pack),
-    Table(Table),
+    Table(Box<Table>),
 }
 
 impl Default for Repr {
@@ -52,12 +55,24 @@ fn get_len(buf: &[u8], at: &mut usize) -> usize {
     }
 }
 
-/// Small hashes: `[len][field][len][value]...` in insertion order, scanned linearly.
+/// Small hashes: `[pairs: u16][len][field][len][value]...` in insertion order, scanned
+/// linearly. One thin pointer to one allocation (length, capacity, then the bytes), so a
+/// small hash lives in its entry's value slot plus that one block, like a listpack; an empty
+/// one allocates nothing. As in a listpack, the count saturates: at `u16::MAX` the pairs are
+/// counted by a scan. Like Redis's listpack (`lpSafeToAdd`), a pack converts before 1 GiB.
 #[derive(Clone, Debug, Default)]
 struct Pack {
-    buf: Vec<u8>,
-    pairs: u32,
+    buf: ThinVec<u8>,
 }
+
+/// Bytes before the first pair: the pair count.
+const HEAD: usize = 2;
+
+/// The count's "too many, scan" value.
+const UNKNOWN: u16 = u16::MAX;
+
+/// Redis's listpack safety limit: past it a hash converts whatever the thresholds say.
+const PACK_MAX_BYTES: usize = 1 << 30;
 
 /// Where a pair sits in a `Pack`: the pair's start, the value's length prefix and bytes
 /// (whose end is the pair's end).
@@ -69,6 +84,30 @@ struct Found {
 }
 
 impl Pack {
+    fn pairs(&self) -> u32 {
+        let Some(h) = self.buf.get(..HEAD) else {
+            return 0;
+        };
+        match u16::from_le_bytes([h[0], h[1]]) {
+            UNKNOWN => self.iter().count() as u32,
+            n => n as u32,
+        }
+    }
+
+    /// Adjusts the count by `d`; call with the pair already added or removed.
+    fn add_pairs(&mut self, d: i32, before: u32) {
+        if self.buf.is_empty() {
+            self.buf.extend_from_slice(&[0; HEAD]);
+        }
+        let n = before as i64 + d as i64;
+        let stored = if n < UNKNOWN as i64 {
+            n as u16
+        } else {
+            UNKNOWN
+        };
+        self.buf[..HEAD].copy_from_slice(&stored.to_le_bytes());
+    }
+
     fn entry(&self, at: &mut usize) -> (usize, usize) {
         let n = get_len(&self.buf, at);
         let s = *at;
@@ -77,7 +116,7 @@ impl Pack {
     }
 
     fn find(&self, field: &[u8]) -> Option<Found> {
-        let mut at = 0;
+        let mut at = HEAD;
         while at < self.buf.len() {
             let start = at;
             let (fs, fe) = self.entry(&mut at);
@@ -96,15 +135,29 @@ impl Pack {
     }
 
     fn iter(&self) -> PackIter<'_> {
-        PackIter { p: self, at: 0 }
+        PackIter { p: self, at: HEAD }
     }
 
     fn push(&mut self, field: &[u8], value: &[u8]) {
-        put_len(&mut self.buf, field.len());
-        self.buf.extend_from_slice(field);
-        put_len(&mut self.buf, value.len());
-        self.buf.extend_from_slice(value);
-        self.pairs += 1;
+        // Grow to the exact size, like a listpack: doubling would leave small hashes up to
+        // half empty, and a reallocation within the allocator's size class stays in place.
+        let varint = |n: usize| (usize::BITS - (n | 1).leading_zeros()).div_ceil(7) as usize;
+        let head = if self.buf.is_empty() { HEAD } else { 0 };
+        self.buf.reserve_exact(
+            head + varint(field.len()) + field.len() + varint(value.len()) + value.len(),
+        );
+        let before = self.pairs();
+        self.add_pairs(1, before);
+        for part in [field, value] {
+            let mut head = Vec::with_capacity(0);
+            if part.len() < 0x80 {
+                self.buf.push(part.len() as u8);
+            } else {
+                put_len(&mut head, part.len());
+                self.buf.extend_from_slice(&head);
+            }
+            self.buf.extend_from_slice(part);
+        }
     }
 
     /// Sets `field`, replacing its value in place (so the pair keeps its position, as in a
@@ -128,8 +181,9 @@ impl Pack {
     fn remove(&mut self, field: &[u8]) -> bool {
         match self.find(field) {
             Some(f) => {
+                let before = self.pairs();
                 self.buf.drain(f.start..f.vend);
-                self.pairs -= 1;
+                self.add_pairs(-1, before);
                 if self.buf.capacity() > 64 && self.buf.capacity() > self.buf.len() * 2 {
                     self.buf.shrink_to_fit();
                 }
@@ -348,7 +402,7 @@ impl Hash {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Pack(p) => p.pairs as usize,
+            Repr::Pack(p) => p.pairs() as usize,
             Repr::Table(t) => t.slots.len(),
         }
     }
@@ -374,11 +428,11 @@ impl Hash {
     /// Leaves the compact encoding for good (Redis never converts back).
     fn convert(&mut self) {
         if let Repr::Pack(p) = &self.repr {
-            let mut t = Table::with_capacity(p.pairs as usize + 1);
+            let mut t = Table::with_capacity(p.pairs() as usize + 1);
             for (f, v) in p.iter() {
                 t.push_new(f, v);
             }
-            self.repr = Repr::Table(t);
+            self.repr = Repr::Table(Box::new(t));
         }
     }
 
@@ -387,8 +441,11 @@ impl Hash {
     /// the field is new.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: &EncodingLimits) -> bool {
         let max = limits.hash_max_listpack_value;
-        if matches!(self.repr, Repr::Pack(_)) && (field.len() > max || value.len() > max) {
-            self.convert();
+        if let Repr::Pack(p) = &self.repr {
+            let too_big = p.buf.len() + field.len() + value.len() > PACK_MAX_BYTES;
+            if field.len() > max || value.len() > max || too_big {
+                self.convert();
+            }
         }
         let new = match &mut self.repr {
             Repr::Pack(p) => p.set(field, value),
@@ -706,4 +763,51 @@ mod tests {
             assert_eq!(set.len(), c);
         }
     }
+}
+
+#[cfg(test)]
+#[test]
+fn a_small_hash_is_small() {
+    // A hash fits the value slot of an entry: no box of its own.
+    assert!(
+        std::mem::size_of::<Hash>() <= 16,
+        "{}",
+        std::mem::size_of::<Hash>()
+    );
+}
+
+#[cfg(test)]
+#[test]
+fn a_pack_past_the_count_limit_counts_by_scanning() {
+    // Reaching u16::MAX pairs for real is quadratic (packs are scanned, as listpacks are),
+    // so a pack with its count saturated stands in for one.
+    let mut p = Pack::default();
+    for i in 0..100 {
+        p.set(format!("f{i}").as_bytes(), b"v");
+    }
+    assert_eq!(p.pairs(), 100);
+    p.buf[..HEAD].copy_from_slice(&UNKNOWN.to_le_bytes());
+    assert_eq!(p.pairs(), 100, "counted by a scan");
+    assert!(p.remove(b"f7"));
+    assert_eq!(p.pairs(), 99);
+    assert_eq!(
+        u16::from_le_bytes([p.buf[0], p.buf[1]]),
+        99,
+        "exact again below the limit"
+    );
+    p.add_pairs(0, UNKNOWN as u32 + 5);
+    assert_eq!(
+        u16::from_le_bytes([p.buf[0], p.buf[1]]),
+        UNKNOWN,
+        "saturates"
+    );
+    // Long lengths take multi-byte varints; the exact reservation must still fit them.
+    let long = vec![b'x'; 300];
+    let mut h = Hash::new();
+    let lim = EncodingLimits {
+        hash_max_listpack_value: 1000,
+        ..Default::default()
+    };
+    h.set(&long, &long, &lim);
+    assert_eq!(h.get(&long), Some(&long[..]));
 }

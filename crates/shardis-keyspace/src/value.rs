@@ -149,7 +149,7 @@ impl std::fmt::Debug for StrVal {
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(StrVal),
-    Hash(Box<crate::hash::Hash>),
+    Hash(crate::hash::Hash),
     List(Box<crate::list::List>),
     Set(Box<crate::set::Set>),
     ZSet(Box<crate::zset::ZSet>),

@@ -269,7 +269,9 @@ fn same_events(redis: &Server, ours: &Server, flags: &str, script: &str) -> Vec<
 
 #[test]
 fn every_family_matches_redis_event_for_event() {
-    let Some((redis, ours)) = redis_and_shardis() else { return };
+    let Some((redis, ours)) = redis_and_shardis() else {
+        return;
+    };
     let kea = same_events(&redis, &ours, "KEA", SCRIPT);
     assert!(kea.len() > 250, "{}", kea.len());
     assert!(kea.contains(&"__keyevent@0__:expired y".to_string()));
@@ -288,7 +290,9 @@ fn every_family_matches_redis_event_for_event() {
 
 #[test]
 fn blocked_clients_served_notify_like_redis() {
-    let Some((redis, ours)) = redis_and_shardis() else { return };
+    let Some((redis, ours)) = redis_and_shardis() else {
+        return;
+    };
     let run = |port: u16| {
         let mut c = Raw::connect(port);
         let mut sub = subscriber(port);
@@ -325,7 +329,9 @@ fn blocked_clients_served_notify_like_redis() {
 
 #[test]
 fn expired_events_from_lazy_expiry_and_the_sweep() {
-    let Some((redis, ours)) = redis_and_shardis() else { return };
+    let Some((redis, ours)) = redis_and_shardis() else {
+        return;
+    };
     for s in [&redis, &ours] {
         let mut c = s.raw();
         let mut sub = subscriber(s.port);
@@ -354,7 +360,9 @@ fn expired_events_from_lazy_expiry_and_the_sweep() {
 /// with replies where Redis puts them.
 #[test]
 fn self_subscribed_resp3_client_sees_redis_order() {
-    let Some((redis, ours)) = redis_and_shardis() else { return };
+    let Some((redis, ours)) = redis_and_shardis() else {
+        return;
+    };
     let run = |port: u16| {
         let mut c = Raw::connect(port);
         c.cmd(&["HELLO", "3"]);
@@ -398,7 +406,9 @@ fn self_subscribed_resp3_client_sees_redis_order() {
 
 #[test]
 fn config_round_trip_and_errors_match_redis() {
-    let Some((redis, ours)) = redis_and_shardis() else { return };
+    let Some((redis, ours)) = redis_and_shardis() else {
+        return;
+    };
     let (mut a, mut b) = (redis.raw(), ours.raw());
     let mut same = |args: &[&str]| {
         let (x, y) = (a.cmd(args), b.cmd(args));
