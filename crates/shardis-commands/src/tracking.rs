@@ -10,7 +10,7 @@
 
 use crate::ctx::{ClientHandle, Shared};
 use crate::error::{err, CmdError};
-use crate::pubsub::pubsub_limit;
+use crate::pubsub::output_limit;
 use parking_lot::{Mutex, RwLock};
 use shardis_protocol::ReplyWriter;
 use std::collections::HashMap;
@@ -307,10 +307,7 @@ fn deliver(shared: &Shared, target: &ClientHandle, msg: &[u8]) {
         SELF_PUSHES.with_borrow_mut(|p| p.extend_from_slice(msg));
         return;
     }
-    let limit = if target.pubsub.active() {
-        pubsub_limit(shared)
-    } else {
-        Default::default()
-    };
+    // Redis counts a client's output against its class: pubsub once subscribed, else normal.
+    let limit = output_limit(shared, if target.pubsub.active() { 2 } else { 0 });
     target.pubsub.outbox.push(msg[0], msg, limit, target);
 }

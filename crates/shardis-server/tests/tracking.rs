@@ -319,3 +319,44 @@ async fn redis_crate_receives_invalidation_pushes() {
         )])]
     );
 }
+
+/// Invalidations count against the normal class of client-output-buffer-limit: a tracking
+/// client that stops reading is cut off instead of growing the server's memory.
+#[test]
+fn a_tracking_client_that_never_reads_is_cut_off() {
+    let s = Server::start(&[]);
+    let mut admin = s.raw();
+    assert_eq!(
+        admin.cmd(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "normal 1mb 0 0"
+        ]),
+        "+OK\r\n"
+    );
+    let mut stuck = s.raw();
+    stuck.cmd(&["HELLO", "3"]);
+    stuck.cmd(&["CLIENT", "SETNAME", "stuck"]);
+    assert_eq!(stuck.cmd(&["CLIENT", "TRACKING", "ON", "BCAST"]), "+OK\r\n");
+    // About 40 MB of invalidations: far more than socket buffers absorb.
+    let pad = "k".repeat(180);
+    for batch in 0..2000 {
+        let keys: Vec<String> = (0..100).map(|i| format!("{pad}{batch}:{i}")).collect();
+        let mut args = vec!["MSET"];
+        for k in &keys {
+            args.push(k);
+            args.push("v");
+        }
+        assert_eq!(admin.cmd(&args), "+OK\r\n");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while admin.cmd(&["CLIENT", "LIST"]).contains("name=stuck") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stuck client was never cut off"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(admin.cmd(&["PING"]), "+PONG\r\n");
+}
