@@ -108,6 +108,9 @@ pub struct Blocking {
     /// Keys that received data while clients were being served (BLMOVE's destination), to
     /// serve before the registry is released.
     pending: Mutex<Vec<(usize, Vec<u8>)>>,
+    /// Ids of blocked clients, kept beside the registry behind a lock that is taken last and
+    /// never held while taking another, so code holding shard locks (EXEC) may read it.
+    ids: Mutex<std::collections::HashSet<u64>>,
 }
 
 impl Blocking {
@@ -135,6 +138,7 @@ impl Blocking {
                 .or_default()
                 .push_back(w.clone());
         }
+        self.ids.lock().insert(w.client_id);
         reg.by_client.insert(w.client_id, w);
         self.count.store(reg.by_client.len(), Relaxed);
         None
@@ -176,6 +180,7 @@ impl Blocking {
             match serve(shared, &w, key) {
                 Some(reply) => {
                     reg.remove(&w);
+                    self.ids.lock().remove(&w.client_id);
                     w.serve(reply);
                 }
                 None => break,
@@ -208,8 +213,14 @@ impl Blocking {
             return false;
         };
         reg.remove(&w);
+        self.ids.lock().remove(&w.client_id);
         self.count.store(reg.by_client.len(), Relaxed);
         true
+    }
+
+    /// Whether a client is blocked, without the registry (safe under shard locks).
+    pub fn is_blocked(&self, client_id: u64) -> bool {
+        self.ids.lock().contains(&client_id)
     }
 
     /// CLIENT UNBLOCK: ends a client's wait with its timeout reply or an error.
@@ -219,6 +230,7 @@ impl Blocking {
             return false;
         };
         reg.remove(&w);
+        self.ids.lock().remove(&w.client_id);
         self.count.store(reg.by_client.len(), Relaxed);
         drop(reg);
         let reply = if with_error {

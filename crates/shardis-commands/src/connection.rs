@@ -398,7 +398,17 @@ pub fn client_unblock(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         4 if is(args.get(3), "error") => true,
         _ => return Err(err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
     };
-    let done = id > 0 && ctx.shared.blocking.unblock(id as u64, with_error);
+    // Inside EXEC the transaction holds shard locks, and the blocking registry is taken
+    // before shard locks: answer from the lock-free view and unblock after EXEC.
+    let done = if ctx.sess.in_exec {
+        let blocked = id > 0 && ctx.shared.blocking.is_blocked(id as u64);
+        if blocked {
+            ctx.sess.exec_unblocks.push((id as u64, with_error));
+        }
+        blocked
+    } else {
+        id > 0 && ctx.shared.blocking.unblock(id as u64, with_error)
+    };
     ctx.out.int(done as i64);
     Ok(())
 }

@@ -550,6 +550,8 @@ pub struct Session {
     /// Blocked-client wake-ups that EXEC's commands caused, served after its locks go
     /// (`None`: the whole database).
     pub exec_signals: Vec<(usize, Option<Vec<u8>>)>,
+    /// CLIENT UNBLOCKs run inside EXEC, carried out after its locks go: (client, with error).
+    pub exec_unblocks: Vec<(u64, bool)>,
     /// Messages for this client caused by its own command (tracking invalidations), sent
     /// after that command's reply as Redis does.
     pub pending_pushes: Vec<u8>,
@@ -571,6 +573,7 @@ impl Session {
             watching: Vec::new(),
             in_exec: false,
             exec_signals: Vec::new(),
+            exec_unblocks: Vec::new(),
             pending_pushes: Vec::new(),
             caching: false,
         }

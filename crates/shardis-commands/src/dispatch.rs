@@ -244,9 +244,18 @@ fn written_keys<'a>(
         .filter(|k| k.1)
         .map(|&(p, _)| (db, args.get(p)))
         .collect();
+    let dbs = shared.keyspace.databases();
     if spec.name == "move" {
-        if let Ok(to) = crate::util::db_index(args.get(2), shared.keyspace.databases()) {
+        if let Ok(to) = crate::util::db_index(args.get(2), dbs) {
             keys.push((to, args.get(1)));
+        }
+    }
+    // COPY … DB n writes its destination in database n.
+    if spec.name == "copy" {
+        let at =
+            (3..args.len().saturating_sub(1)).find(|&i| args.get(i).eq_ignore_ascii_case(b"db"));
+        if let Some(to) = at.and_then(|i| crate::util::db_index(args.get(i + 1), dbs).ok()) {
+            keys.push((to, args.get(2)));
         }
     }
     keys

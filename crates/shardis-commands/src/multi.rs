@@ -163,6 +163,9 @@ pub fn exec(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
     sess.in_exec = false;
     drop(held);
     // Clients blocked on keys the transaction filled are served now that its locks are gone.
+    for (id, with_error) in std::mem::take(&mut sess.exec_unblocks) {
+        shared.blocking.unblock(id, with_error);
+    }
     for (db, key) in std::mem::take(&mut sess.exec_signals) {
         match key {
             Some(k) => shared.blocking.signal(shared, db, &k),

@@ -269,7 +269,8 @@ fn find_keys(specs: &[KeySpec], args: &Args<'_>) -> CallKeys {
                 match n {
                     Some(n) if n >= 0 => {
                         let start = first + f;
-                        (start, start as i64 + (n - 1) * step as i64, step)
+                        let last = (n - 1).saturating_mul(step as i64);
+                        (start, (start as i64).saturating_add(last), step)
                     }
                     _ => {
                         out.complete = false;

@@ -81,12 +81,18 @@ impl Drop for ShardRef<'_> {
 pub struct Held<'a> {
     ks: &'a Keyspace,
     slots: Vec<usize>,
+    /// Not `Send`: ownership is tied to the token of the thread that locked the shards.
+    _thread: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
         for &s in self.slots.iter().rev() {
             let slot = &self.ks.slots[s];
+            // Unlocking under a live borrow would hand out an aliased shard: never go on.
+            if slot.1.load(Ordering::Relaxed) & LENT != 0 {
+                std::process::abort();
+            }
             slot.1.store(0, Ordering::Relaxed);
             // SAFETY: `hold` locked this mutex and forgot the guard; nothing else unlocks it.
             #[allow(unsafe_code)]
@@ -211,7 +217,11 @@ impl Keyspace {
             self.slots[s].1.store(token, Ordering::Relaxed);
         }
         HOLDING.set(true);
-        Held { ks: self, slots }
+        Held {
+            ks: self,
+            slots,
+            _thread: std::marker::PhantomData,
+        }
     }
 
     pub fn databases(&self) -> usize {

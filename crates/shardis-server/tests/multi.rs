@@ -607,3 +607,47 @@ async fn redis_crate_atomic_pipeline() {
         .unwrap();
     assert_eq!(r, None);
 }
+
+/// CLIENT UNBLOCK inside EXEC answers like Redis and unblocks once the transaction is done
+/// (the blocking registry is never taken under the transaction's shard locks).
+#[test]
+fn client_unblock_inside_exec() {
+    let s = Server::start(&[]);
+    let mut waiter = s.raw();
+    let id = waiter.cmd(&["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim().to_string();
+    waiter.send_cmd(&[b"BLPOP", b"q", b"0"]);
+    let mut c = s.raw();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !c
+        .cmd(&["INFO", "clients"])
+        .contains("blocked_clients:1\r\n")
+    {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    c.cmd(&["MULTI"]);
+    c.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]);
+    c.cmd(&["CLIENT", "UNBLOCK", "999999"]);
+    c.cmd(&["KEYS", "*"]);
+    assert_eq!(c.cmd(&["EXEC"]), "*3\r\n:1\r\n:0\r\n*0\r\n");
+    assert_eq!(
+        waiter.read_reply(),
+        "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
+}
+
+/// COPY … DB n changes a key of database n: its watchers see the change.
+#[test]
+fn copy_into_another_database_dirties_its_watchers() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    let mut other = s.raw();
+    c.cmd(&["SELECT", "2"]);
+    c.cmd(&["WATCH", "dst"]);
+    other.cmd(&["SET", "src", "v"]);
+    assert_eq!(other.cmd(&["COPY", "src", "dst", "DB", "2"]), ":1\r\n");
+    c.cmd(&["MULTI"]);
+    c.cmd(&["PING"]);
+    assert_eq!(c.cmd(&["EXEC"]), "*-1\r\n");
+}
