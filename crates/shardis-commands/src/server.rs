@@ -155,12 +155,17 @@ pub fn command_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 pub fn command_getkeys(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let call = args.tail(2);
-    let (_, spec) =
+    let (id, spec) =
         crate::dispatch::resolve(&call).map_err(|_| err("Invalid command specified"))?;
     if !spec.arity_ok(call.len()) {
         return Err(err("Invalid number of arguments specified for command"));
     }
-    let keys = spec.key_positions(call.len());
+    let keys: Vec<usize> = crate::spec::index()
+        .keys(id, &call)
+        .keys
+        .iter()
+        .map(|k| k.0)
+        .collect();
     if keys.is_empty() {
         return Err(err("The command has no key arguments"));
     }

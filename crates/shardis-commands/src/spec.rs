@@ -86,23 +86,6 @@ impl CommandSpec {
             argc >= (-a) as usize
         }
     }
-
-    /// Key positions of a call, from first/last/step (a negative last counts from the end).
-    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
-        if self.first_key <= 0 {
-            return Vec::new();
-        }
-        let last = if self.last_key < 0 {
-            argc as i32 + self.last_key
-        } else {
-            self.last_key
-        };
-        let step = self.step.max(1) as usize;
-        (self.first_key as usize..=last.max(0) as usize)
-            .step_by(step)
-            .filter(|&i| i < argc)
-            .collect()
-    }
 }
 
 /// Where a key specification starts looking for keys.

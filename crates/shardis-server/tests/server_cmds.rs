@@ -1350,6 +1350,19 @@ fn command_getkeys() {
     let srv = start(&[]);
     let mut s = Check::new(&srv);
     s.is(&["COMMAND", "GETKEYS", "get", "k"], "*1\r\n$1\r\nk\r\n");
+    // Keys found through key specifications: numkeys arguments and SORT's STORE.
+    s.is(
+        &["COMMAND", "GETKEYS", "ZUNIONSTORE", "dst", "2", "a", "b"],
+        "*3\r\n$3\r\ndst\r\n$1\r\na\r\n$1\r\nb\r\n",
+    );
+    s.is(
+        &["COMMAND", "GETKEYS", "LMPOP", "2", "l1", "l2", "LEFT"],
+        "*2\r\n$2\r\nl1\r\n$2\r\nl2\r\n",
+    );
+    s.is(
+        &["COMMAND", "GETKEYS", "SORT", "k", "BY", "x", "STORE", "d"],
+        "*2\r\n$1\r\nk\r\n$1\r\nd\r\n",
+    );
     s.is(&["COMMAND", "GETKEYS", "GET", "K"], "*1\r\n$1\r\nK\r\n");
     s.is(
         &["COMMAND", "GETKEYS", "mset", "a", "1", "b", "2"],
@@ -2187,6 +2200,19 @@ fn resp3_reply_shapes_after_hello_3() {
         "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n",
     );
     s.is(&["COMMAND", "GETKEYS", "get", "k"], "*1\r\n$1\r\nk\r\n");
+    // Keys found through key specifications: numkeys arguments and SORT's STORE.
+    s.is(
+        &["COMMAND", "GETKEYS", "ZUNIONSTORE", "dst", "2", "a", "b"],
+        "*3\r\n$3\r\ndst\r\n$1\r\na\r\n$1\r\nb\r\n",
+    );
+    s.is(
+        &["COMMAND", "GETKEYS", "LMPOP", "2", "l1", "l2", "LEFT"],
+        "*2\r\n$2\r\nl1\r\n$2\r\nl2\r\n",
+    );
+    s.is(
+        &["COMMAND", "GETKEYS", "SORT", "k", "BY", "x", "STORE", "d"],
+        "*2\r\n$1\r\nk\r\n$1\r\nd\r\n",
+    );
     s.is(&["KEYS", "nomatch"], "*0\r\n");
     // Maps: CONFIG GET with several parameters (order unspecified).
     let r = s.cmd(&["CONFIG", "GET", "maxmemory", "maxmemory-policy"]);
