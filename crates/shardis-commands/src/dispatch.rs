@@ -161,6 +161,7 @@ pub(crate) fn run(
     // Watchers and tracking clients of the keys this command writes hear of it under the
     // write's own locks.
     let tracking = shared.tracking.active();
+    shardis_keyspace::set_write_command(is_write);
     let scope = (is_write && (tracking || shared.keyspace.watching()))
         .then(|| WriteScope::new(written_keys(shared, id, spec, &args, sess.db)));
     crate::tracking::set_current(sess.id());

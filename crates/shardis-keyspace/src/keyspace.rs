@@ -576,6 +576,11 @@ impl Drop for Locked<'_> {
     /// EXEC that locks next sees them dirty.
     fn drop(&mut self) {
         let (ks, guards) = (self.ks, &mut self.guards);
+        for (_, g) in guards.iter_mut() {
+            if let Some(m) = g.watch.as_deref_mut() {
+                watch::mark_unscoped_write(m);
+            }
+        }
         watch::for_write_keys(|db, key, deleted| {
             let h = ks.hash(key);
             let s = ks.slot_of(db, h);

@@ -21,4 +21,4 @@ pub use key::Key;
 pub use keyspace::{set_touch, Held, Keyspace, Locked, ScanPage};
 pub use shard::{Entry, KeyEvent, KeyHook, Shard};
 pub use value::{EncodingLimits, StrEnc, StrVal, Value};
-pub use watch::{WatchFlag, WriteScope};
+pub use watch::{set_write_command, WatchFlag, WriteScope};

@@ -88,6 +88,8 @@ pub(crate) fn touch_replaced(
 }
 
 thread_local! {
+    /// The command running on this thread writes (set by the dispatcher for every command).
+    static WRITE_COMMAND: Cell<bool> = const { Cell::new(false) };
     static WRITE_ACTIVE: Cell<bool> = const { Cell::new(false) };
     /// The open scope's keys: (database, key, deleted by this command).
     static WRITE_KEYS: RefCell<Vec<(usize, Vec<u8>, bool)>> = const { RefCell::new(Vec::new()) };
@@ -125,6 +127,26 @@ impl Drop for WriteScope {
                 WRITE_KEYS.with_borrow_mut(|v| v.clear());
             }
         }
+    }
+}
+
+/// Says whether the command about to run on this thread writes. The dispatcher opens a
+/// [`WriteScope`] only when someone watched before the command started; a WATCH that
+/// registers after that check but before the write takes its lock is caught through this
+/// flag instead (see [`mark_unscoped_write`]).
+pub fn set_write_command(on: bool) {
+    WRITE_COMMAND.set(on);
+}
+
+/// For a write that runs without a scope (its keys unknown here) on a shard that has
+/// watchers: every watcher of the shard is marked dirty. Only a WATCH racing with the write's
+/// start gets here, so the over-marking is rare, and it is never a missed change.
+pub(crate) fn mark_unscoped_write(map: &mut WatchMap) {
+    if WRITE_ACTIVE.get() || !WRITE_COMMAND.get() {
+        return;
+    }
+    for w in map.values().flatten() {
+        w.flag.set_dirty();
     }
 }
 
