@@ -368,16 +368,30 @@ impl Shared {
     /// The collection-encoding thresholds, cached per thread and refreshed when CONFIG SET
     /// bumps the generation, so collection writes never touch the config lock.
     pub fn encoding_limits(&self) -> EncodingLimits {
+        self.hot_config().0
+    }
+
+    /// One class of client-output-buffer-limit (0 normal, 1 replica, 2 pubsub), from the same
+    /// per-thread cache, so a publish never takes the config lock.
+    pub fn output_limit(&self, class: usize) -> crate::config::ObLimit {
+        self.hot_config().1[class]
+    }
+
+    /// The settings read on every write or publish, cached per thread and refreshed when
+    /// CONFIG SET bumps the generation.
+    fn hot_config(&self) -> (EncodingLimits, [crate::config::ObLimit; 3]) {
+        type Hot = (EncodingLimits, [crate::config::ObLimit; 3]);
         thread_local! {
-            static CACHE: std::cell::Cell<Option<(u64, EncodingLimits)>> = const { std::cell::Cell::new(None) };
+            static CACHE: std::cell::Cell<Option<(u64, Hot)>> = const { std::cell::Cell::new(None) };
         }
         let gen = self.config_gen.load(Relaxed);
         CACHE.with(|c| match c.get() {
-            Some((g, l)) if g == gen => l,
+            Some((g, h)) if g == gen => h,
             _ => {
-                let l = self.config.read().encodings;
-                c.set(Some((gen, l)));
-                l
+                let cfg = self.config.read();
+                let h = (cfg.encodings, cfg.output_limits);
+                c.set(Some((gen, h)));
+                h
             }
         })
     }

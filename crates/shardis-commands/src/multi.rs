@@ -34,7 +34,6 @@ pub struct Multi {
     pub aborted: bool,
     /// Whether any queued command writes, so a write-only CLIENT PAUSE holds EXEC too.
     pub writes: bool,
-    bytes: usize,
 }
 
 impl Multi {
@@ -47,7 +46,6 @@ impl Multi {
             buf.extend_from_slice(a);
             spans.push((start, buf.len() as u32));
         }
-        self.bytes += buf.len() + spans.len() * std::mem::size_of::<Span>();
         self.queue.push(Queued { buf, spans });
         self.writes |= writes;
     }
@@ -58,11 +56,6 @@ impl Multi {
 
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
-    }
-
-    /// Bytes the queued arguments take, for CLIENT LIST's multi-mem.
-    pub fn bytes(&self) -> usize {
-        self.bytes
     }
 }
 

@@ -406,27 +406,9 @@ fn encode(parts: &[&[u8]]) -> Vec<u8> {
     w.out
 }
 
-/// The `pubsub` class of client-output-buffer-limit (see [`output_limit`]).
+/// The `pubsub` class of client-output-buffer-limit.
 pub(crate) fn pubsub_limit(shared: &Shared) -> ObLimit {
-    output_limit(shared, 2)
-}
-
-/// One class of client-output-buffer-limit (0 normal, 1 replica, 2 pubsub), cached per
-/// thread and refreshed when CONFIG SET bumps the generation, so a publish never takes the
-/// config lock.
-pub(crate) fn output_limit(shared: &Shared, class: usize) -> ObLimit {
-    thread_local! {
-        static CACHE: std::cell::Cell<Option<(u64, [ObLimit; 3])>> = const { std::cell::Cell::new(None) };
-    }
-    let gen = shared.config_gen.load(Relaxed);
-    CACHE.with(|c| match c.get() {
-        Some((g, l)) if g == gen => l[class],
-        _ => {
-            let l = shared.config.read().output_limits;
-            c.set(Some((gen, l)));
-            l[class]
-        }
-    })
+    shared.output_limit(2)
 }
 
 /// One (un)subscribe confirmation: `[word, name or null, count]` as an array or a push.

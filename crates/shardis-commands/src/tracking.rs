@@ -10,7 +10,6 @@
 
 use crate::ctx::{ClientHandle, Shared};
 use crate::error::{err, CmdError};
-use crate::pubsub::output_limit;
 use parking_lot::{Mutex, RwLock};
 use shardis_protocol::ReplyWriter;
 use std::collections::HashMap;
@@ -308,6 +307,6 @@ fn deliver(shared: &Shared, target: &ClientHandle, msg: &[u8]) {
         return;
     }
     // Redis counts a client's output against its class: pubsub once subscribed, else normal.
-    let limit = output_limit(shared, if target.pubsub.active() { 2 } else { 0 });
+    let limit = shared.output_limit(if target.pubsub.active() { 2 } else { 0 });
     target.pubsub.outbox.push(msg[0], msg, limit, target);
 }
