@@ -118,6 +118,8 @@ pub struct Keyspace {
     write_hook: std::sync::OnceLock<WriteHook>,
     /// Told of keys created and expired; see [`Keyspace::set_hook`].
     hook: OnceLock<Box<KeyHook>>,
+    /// A snapshot is running (see `crate::snapshot`).
+    pub(crate) snapshotting: AtomicBool,
 }
 
 /// Told `(db, key)` of each key a write scope's command changed, under its shard lock.
@@ -150,7 +152,18 @@ impl Keyspace {
             watchers: AtomicUsize::new(0),
             write_hook: std::sync::OnceLock::new(),
             hook: OnceLock::new(),
+            snapshotting: AtomicBool::new(false),
         }
+    }
+
+    /// Shards in all databases.
+    pub(crate) fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Locks one shard by its global number (the snapshot saver's walk).
+    pub(crate) fn lock_slot_for_snapshot(&self, s: usize) -> impl DerefMut<Target = Shard> + '_ {
+        self.lock_slot(s)
     }
 
     /// Installs the observer of key creation and expiry (once; later calls are ignored).
@@ -603,6 +616,11 @@ impl Drop for Locked<'_> {
 }
 
 impl<'a> Locked<'a> {
+    /// Every locked shard with its global number.
+    pub(crate) fn shards_mut(&mut self) -> impl Iterator<Item = (usize, &mut Shard)> + use<'_, 'a> {
+        self.guards.iter_mut().map(|(i, g)| (*i, &mut **g))
+    }
+
     #[inline]
     fn shard(&mut self, db: usize, hash: u64) -> &mut Shard {
         let s = self.ks.slot_of(db, hash);
@@ -619,7 +637,11 @@ impl<'a> Locked<'a> {
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let (h, now) = (self.ks.hash(key), self.now);
         let hook = self.ks.hook(db);
-        let e = self.shard(db, h).lookup(h, key, now, hook)?;
+        let shard = self.shard(db, h);
+        if shard.snap.is_some() && crate::snapshot::writing() {
+            shard.keep_for_snapshot(h, key);
+        }
+        let e = shard.lookup(h, key, now, hook)?;
         if TOUCH.get() {
             e.lru = lru_clock(now);
         }
@@ -630,7 +652,11 @@ impl<'a> Locked<'a> {
     pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         let (h, now) = (self.ks.hash(key), self.now);
         let hook = self.ks.hook(db);
-        self.shard(db, h).lookup(h, key, now, hook)
+        let shard = self.shard(db, h);
+        if shard.snap.is_some() && crate::snapshot::writing() {
+            shard.keep_for_snapshot(h, key);
+        }
+        shard.lookup(h, key, now, hook)
     }
 
     pub fn exists(&mut self, db: usize, key: &[u8]) -> bool {

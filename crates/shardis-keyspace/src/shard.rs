@@ -3,6 +3,7 @@
 //! Entries are boxed so a table slot is one pointer: the table's unused slack (a hash table is
 //! only ever partly full) then costs 8 bytes per slot instead of a whole entry.
 
+use crate::snapshot::Owed;
 use crate::watch::{self, WatchMap};
 use crate::{Key, Value};
 use foldhash::fast::RandomState;
@@ -27,6 +28,15 @@ impl Entry {
 
     pub fn expire_at(&self) -> Option<u64> {
         (self.expire_at != 0).then_some(self.expire_at)
+    }
+
+    /// The expiry in Unix milliseconds, 0 for none.
+    pub(crate) fn expire_raw(&self) -> u64 {
+        self.expire_at
+    }
+
+    pub(crate) fn into_parts(self) -> (Key, Value) {
+        (self.key, self.value)
     }
 
     /// Redis's rule: a key is expired once the clock is strictly past its expiry time.
@@ -84,6 +94,9 @@ pub struct Shard {
     /// Clients watching keys of this shard, if any. It belongs to the shard's place, not to
     /// its contents: FLUSHDB and SWAPDB move tables but leave watchers where they are.
     pub(crate) watch: Option<Box<WatchMap>>,
+    /// What this shard's contents still owe a running snapshot (see `crate::snapshot`).
+    /// Like the watchers, absent unless needed, so writes pay one pointer check.
+    pub(crate) snap: Option<Box<Owed>>,
 }
 
 #[cfg(test)]
@@ -121,7 +134,10 @@ impl Shard {
             Err(_) => None,
             Ok(occ) => {
                 if occ.get().is_expired(now) {
-                    occ.remove();
+                    let (e, _) = occ.remove();
+                    if let Some(o) = self.snap.as_deref_mut() {
+                        o.keep_entry(&e);
+                    }
                     self.volatile -= 1;
                     self.expired += 1;
                     if let Some(w) = self.watch.as_deref_mut() {
@@ -151,6 +167,7 @@ impl Shard {
         now: u64,
         hook: Hook<'_>,
     ) -> Option<Value> {
+        self.keep_for_snapshot(hash, key);
         let new_exp = match ttl {
             Ttl::At(t) => t,
             Ttl::Keep | Ttl::Clear => 0,
@@ -205,6 +222,7 @@ impl Shard {
         now: u64,
         hook: Hook<'_>,
     ) -> Option<Box<Entry>> {
+        self.keep_for_snapshot(hash, key);
         let occ = self
             .table
             .find_entry(hash, |e| e.key.as_bytes() == key)
@@ -249,6 +267,7 @@ impl Shard {
     }
 
     pub(crate) fn set_expire(&mut self, e_hash: u64, key: &[u8], at: u64) -> bool {
+        self.keep_for_snapshot(e_hash, key);
         let Some(e) = self.table.find_mut(e_hash, |e| e.key.as_bytes() == key) else {
             return false;
         };
@@ -270,10 +289,14 @@ impl Shard {
         let mut n = 0;
         let volatile = &mut self.volatile;
         let mut watch = self.watch.as_deref_mut();
+        let mut snap = self.snap.as_deref_mut();
         self.table.retain(|e| {
             if e.is_expired(now) {
                 *volatile -= 1;
                 n += 1;
+                if let Some(o) = snap.as_deref_mut() {
+                    o.keep_entry(e);
+                }
                 if let Some(w) = watch.as_deref_mut() {
                     watch::touch(w, e.key.as_bytes(), false);
                 }
@@ -302,20 +325,39 @@ impl Shard {
             .map(|b| &**b)
     }
 
-    /// Takes the contents (table and expiry count) and leaves the watchers in place.
+    /// Takes the contents (table and expiry count) and leaves the watchers in place. During
+    /// a snapshot that has not reached this shard yet, the table goes to the snapshot
+    /// instead, and an empty one comes back.
     pub(crate) fn take_contents(&mut self) -> Shard {
+        let mut table = std::mem::take(&mut self.table);
+        let volatile = std::mem::take(&mut self.volatile);
+        if let Some(o) = self.snap.as_deref_mut() {
+            table = o.freeze(table).unwrap_or_default();
+        }
         Shard {
-            table: std::mem::take(&mut self.table),
-            volatile: std::mem::take(&mut self.volatile),
+            table,
+            volatile,
             expired: 0,
             watch: None,
+            snap: None,
         }
     }
 
-    /// Swaps contents with `other`, leaving each shard's watchers in place (SWAPDB).
+    /// Swaps contents with `other`, leaving each shard's watchers in place (SWAPDB). What
+    /// the contents owe a running snapshot moves with them.
     pub(crate) fn swap_contents(&mut self, other: &mut Shard) {
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.volatile, &mut other.volatile);
+        std::mem::swap(&mut self.snap, &mut other.snap);
+    }
+
+    /// Before `key` changes: keeps its current version for a snapshot that has not reached
+    /// this shard yet.
+    #[inline]
+    pub(crate) fn keep_for_snapshot(&mut self, hash: u64, key: &[u8]) {
+        if let Some(o) = self.snap.as_deref_mut() {
+            o.keep(&self.table, hash, key);
+        }
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
