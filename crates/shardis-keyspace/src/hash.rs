@@ -392,6 +392,41 @@ impl Hash {
         Hash::default()
     }
 
+    /// Builds a hash from `pairs` in the encoding asked for, as an RDB loader does: Redis
+    /// keeps a loaded listpack packed whatever its values' lengths and converts on count
+    /// alone. None when a field repeats, which Redis treats as corruption.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+        listpack: bool,
+    ) -> Option<Hash> {
+        let pairs = pairs.into_iter();
+        if listpack {
+            let mut p = Pack::default();
+            let mut seen = hashbrown::HashSet::with_hasher(RandomState::default());
+            for (f, v) in pairs {
+                if !seen.insert(f) {
+                    return None;
+                }
+                p.push(f, v);
+            }
+            return Some(Hash {
+                repr: Repr::Pack(p),
+            });
+        }
+        // The iterator's own lower bound is trusted only up to a cap: it may come from a
+        // length a file merely declares.
+        let mut t = Table::with_capacity(pairs.size_hint().0.min(1 << 16));
+        for (f, v) in pairs {
+            if t.find(f).is_some() {
+                return None;
+            }
+            t.push_new(f, v);
+        }
+        Some(Hash {
+            repr: Repr::Table(Box::new(t)),
+        })
+    }
+
     /// The name OBJECT ENCODING answers.
     pub fn encoding(&self) -> &'static str {
         match self.repr {

@@ -25,6 +25,13 @@ impl List {
         "quicklist"
     }
 
+    /// A list holding `items` in order, as a loader builds it.
+    pub fn from_items(items: impl IntoIterator<Item = StrVal>) -> List {
+        List {
+            items: items.into_iter().collect(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }

@@ -514,6 +514,22 @@ impl Set {
         self.repr = repr;
     }
 
+    /// Builds a set from `members` the way Redis 7.0's RDB loader does: an intset while every
+    /// member is a canonical integer and there are at most set-max-intset-entries of them,
+    /// otherwise the table. None when a member repeats, which Redis treats as corruption.
+    pub fn from_members<'a>(
+        members: impl IntoIterator<Item = &'a [u8]>,
+        lim: &EncodingLimits,
+    ) -> Option<Set> {
+        let mut s = Set::new();
+        for m in members {
+            if !s.insert(m, lim) {
+                return None;
+            }
+        }
+        Some(s)
+    }
+
     /// Adds `m`; false if it was already there. Converts at the `lim` thresholds.
     pub fn insert(&mut self, m: &[u8], lim: &EncodingLimits) -> bool {
         match &mut self.repr {

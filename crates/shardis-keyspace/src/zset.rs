@@ -877,7 +877,21 @@ impl ZSet {
     /// (packed when small enough).
     pub fn from_members(items: Vec<(Vec<u8>, f64)>, limits: &EncodingLimits) -> ZSet {
         let max_len = items.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
-        let mut z = ZSet::with_hint(items.len(), max_len, limits);
+        let packed = matches!(
+            ZSet::with_hint(items.len(), max_len, limits).repr,
+            Repr::Pack(_)
+        );
+        ZSet::from_members_in(items, packed)
+    }
+
+    /// Builds a set from distinct members in the encoding asked for. An RDB loader needs this:
+    /// Redis keeps a loaded listpack packed whatever its members' lengths.
+    pub fn from_members_in(items: Vec<(Vec<u8>, f64)>, listpack: bool) -> ZSet {
+        let mut z = if listpack {
+            ZSet::new()
+        } else {
+            ZSet::new_skiplist()
+        };
         match &mut z.repr {
             Repr::Pack(p) => {
                 let mut items = items;
