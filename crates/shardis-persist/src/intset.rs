@@ -31,7 +31,7 @@ pub fn decode(b: &[u8]) -> Result<Vec<i64>, BadBlob> {
         return bad(0, "invalid intset encoding");
     }
     let n = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
-    if (b.len() - 8) / width != n || (b.len() - 8) % width != 0 {
+    if b.len() - 8 != n * width {
         return bad(4, "intset size does not match its header");
     }
     Ok(b[8..]

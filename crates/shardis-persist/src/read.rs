@@ -589,8 +589,12 @@ pub fn load<R: Read>(
     loop {
         let t = inp.byte()?;
         match t {
-            op::EXPIRETIME_MS => expire = Some(u64::from_le_bytes(inp.array()?)),
-            op::EXPIRETIME => expire = Some(u32::from_le_bytes(inp.array()?) as u64 * 1000),
+            // Redis reads both as signed; a time before the epoch is simply long expired.
+            op::EXPIRETIME_MS => expire = Some(i64::from_le_bytes(inp.array()?).max(0) as u64),
+            op::EXPIRETIME => {
+                let secs = i32::from_le_bytes(inp.array()?).max(0) as u64;
+                expire = Some(secs * 1000);
+            }
             op::FREQ => freq = Some(inp.byte()?),
             op::IDLE => idle = Some(inp.len()?),
             op::SELECTDB => db = inp.len()?,
@@ -613,6 +617,14 @@ pub fn load<R: Read>(
                 return inp.err(ErrorKind::Unsupported("functions"));
             }
             op::EOF => break,
+            ty::MODULE | ty::MODULE_2 => {
+                inp.pos -= 1;
+                return inp.err(ErrorKind::Unsupported("module values"));
+            }
+            ty::STREAM_LISTPACKS | ty::STREAM_LISTPACKS_2 | ty::STREAM_LISTPACKS_3 => {
+                inp.pos -= 1;
+                return inp.err(ErrorKind::Unsupported("streams"));
+            }
             _ => {
                 let key = inp.string()?;
                 match read_value(&mut inp, t, &opts.limits)? {

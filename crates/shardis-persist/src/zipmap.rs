@@ -3,12 +3,15 @@
 
 use crate::listpack::{bad, BadBlob};
 
+/// Field/value pairs borrowed from the zipmap.
+pub type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
+
 const BIGLEN: u8 = 254;
 const END: u8 = 255;
 
 /// Decodes a zipmap's field/value pairs, validating as zipmapValidateIntegrity does: every
 /// length inside the buffer, the count when it is below 254, the terminator last, not empty.
-pub fn decode(z: &[u8]) -> Result<Vec<(&[u8], &[u8])>, BadBlob> {
+pub fn decode(z: &[u8]) -> Result<Pairs<'_>, BadBlob> {
     if z.len() < 2 {
         return bad(0, "zipmap shorter than its header");
     }
