@@ -646,6 +646,23 @@ mod tests {
     }
 
     #[test]
+    fn from_pairs_keeps_the_encoding_asked_for_and_refuses_duplicates() {
+        let long = [b'v'; 300];
+        let pairs: Vec<(&[u8], &[u8])> = vec![(b"a", b"1"), (b"b", &long), (b"c", b"")];
+        let h = Hash::from_pairs(pairs.iter().copied(), true).unwrap();
+        assert_eq!(h.encoding(), "listpack");
+        assert_eq!(h.iter().collect::<Vec<_>>(), pairs);
+        let t = Hash::from_pairs(pairs.iter().copied(), false).unwrap();
+        assert_eq!(t.encoding(), "hashtable");
+        assert_eq!(t.get(b"b"), Some(&long[..]));
+        assert_eq!(t.len(), 3);
+        for packed in [true, false] {
+            let dup: Vec<(&[u8], &[u8])> = vec![(b"a", b"1"), (b"a", b"2")];
+            assert!(Hash::from_pairs(dup, packed).is_none());
+        }
+    }
+
+    #[test]
     fn slot_is_32_bytes_and_round_trips() {
         assert_eq!(std::mem::size_of::<Slot>(), 32);
         for (f, v) in [

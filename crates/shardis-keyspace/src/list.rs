@@ -201,6 +201,13 @@ mod tests {
     }
 
     #[test]
+    fn from_items_keeps_order() {
+        let l = List::from_items(["x", "1", "y"].map(|s| StrVal::encoded(s.as_bytes())));
+        assert_eq!(strs(l.range(0, -1)), ["x", "1", "y"]);
+        assert_eq!(l.get(1).unwrap().encoding(), crate::StrEnc::SharedInt);
+    }
+
+    #[test]
     fn ranges_trim_remove_positions() {
         let mut l = list(&["a", "b", "c", "b", "d"]);
         assert_eq!(strs(l.range(1, -2)), ["b", "c", "b"]);

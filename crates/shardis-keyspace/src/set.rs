@@ -662,6 +662,22 @@ mod tests {
     }
 
     #[test]
+    fn from_members_picks_redis_load_encodings() {
+        let l = lim();
+        let ints: Vec<Vec<u8>> = (0..512).map(|i| i.to_string().into_bytes()).collect();
+        let s = Set::from_members(ints.iter().map(Vec::as_slice), &l).unwrap();
+        assert_eq!((s.encoding(), s.len()), ("intset", 512));
+        let more: Vec<Vec<u8>> = (0..513).map(|i| i.to_string().into_bytes()).collect();
+        let s = Set::from_members(more.iter().map(Vec::as_slice), &l).unwrap();
+        assert_eq!((s.encoding(), s.len()), ("hashtable", 513));
+        let mixed = [&b"1"[..], b"x", b"-0"];
+        let s = Set::from_members(mixed, &l).unwrap();
+        assert_eq!((s.encoding(), s.len()), ("hashtable", 3));
+        assert!(Set::from_members([&b"1"[..], b"1"], &l).is_none());
+        assert!(Set::from_members([&b"a"[..], b"a"], &l).is_none());
+    }
+
+    #[test]
     fn canonical_ints_only() {
         for bad in [
             "-0",

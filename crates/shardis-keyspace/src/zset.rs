@@ -1019,6 +1019,29 @@ mod tests {
     }
 
     #[test]
+    fn from_members_in_keeps_the_encoding_asked_for() {
+        let items = vec![
+            (b"b".to_vec(), 2.0),
+            (vec![b'm'; 100], 1.0),
+            (b"a".to_vec(), 2.0),
+        ];
+        let want = vec![
+            (vec![b'm'; 100], 1.0),
+            (b"a".to_vec(), 2.0),
+            (b"b".to_vec(), 2.0),
+        ];
+        for (packed, enc) in [(true, "listpack"), (false, "skiplist")] {
+            let z = ZSet::from_members_in(items.clone(), packed);
+            assert_eq!(z.encoding(), enc);
+            assert_eq!(z.iter(), want);
+        }
+        assert_eq!(
+            ZSet::from_members(items, &limits(128)).encoding(),
+            "skiplist"
+        );
+    }
+
+    #[test]
     fn node_stays_small() {
         assert_eq!(std::mem::size_of::<Node>(), 64);
         assert_eq!(std::mem::size_of::<Link>(), 8);
