@@ -119,19 +119,98 @@ pub fn put_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
         }
     }
     if compress && s.len() > 20 {
-        // liblzf is given `len - 4` bytes of room, so anything longer is not worth it.
-        if let Ok(c) = lzf::compress(s) {
-            if !c.is_empty() && c.len() <= s.len() - 4 {
-                out.push(0xC0 | ENC_LZF);
-                put_len(out, c.len() as u64);
-                put_len(out, s.len() as u64);
-                out.extend_from_slice(&c);
-                return;
-            }
+        // Redis gives liblzf `len - 4` bytes of room, so anything longer is not worth it.
+        if let Some(c) = lzf_compress(s, s.len() - 4) {
+            out.push(0xC0 | ENC_LZF);
+            put_len(out, c.len() as u64);
+            put_len(out, s.len() as u64);
+            out.extend_from_slice(&c);
+            return;
         }
     }
     put_len(out, s.len() as u64);
     out.extend_from_slice(s);
+}
+
+thread_local! {
+    /// The compressor's hash table, kept between calls so a snapshot of many short strings
+    /// does not allocate one per string.
+    static LZF_TABLE: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Longest back reference LZF can express, and farthest back it can reach.
+const LZF_MAX_REF: usize = 264;
+const LZF_MAX_OFF: usize = 8192;
+const LZF_NONE: u32 = u32::MAX;
+
+/// LZF-compresses `input` into at most `max_out` bytes, or None when it does not fit.
+///
+/// Our own rather than the `lzf` crate's compressor: that one allocates and zeroes a
+/// 512 KiB table per call, which made writing a snapshot of short strings ten times slower.
+/// The output is plain LZF (literal runs of up to 32 bytes, back references of 3 to 264
+/// bytes up to 8 KiB back), which liblzf and so Redis decode; the table is sized to the
+/// input, so compression ratios differ slightly from liblzf's, never validity.
+pub(crate) fn lzf_compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+    let n = input.len();
+    if n < 4 {
+        return None;
+    }
+    let hlog = (usize::BITS - n.leading_zeros()).clamp(8, 16);
+    let hash = |i: usize| {
+        let v = u32::from_le_bytes([input[i], input[i + 1], input[i + 2], 0]);
+        (v.wrapping_mul(2654435761) >> (32 - hlog)) as usize
+    };
+    let mut out = Vec::with_capacity(max_out.min(n));
+    let literals = |out: &mut Vec<u8>, lit: &[u8]| {
+        for chunk in lit.chunks(32) {
+            out.push(chunk.len() as u8 - 1);
+            out.extend_from_slice(chunk);
+        }
+    };
+    LZF_TABLE.with(|t| {
+        let mut table = t.borrow_mut();
+        table.clear();
+        table.resize(1 << hlog, LZF_NONE);
+        let (mut i, mut lit_start) = (0usize, 0usize);
+        while i + 2 < n {
+            let h = hash(i);
+            let cand = table[h];
+            table[h] = i as u32;
+            if cand != LZF_NONE {
+                let c = cand as usize;
+                let dist = i - c;
+                if dist <= LZF_MAX_OFF && input[c..c + 3] == input[i..i + 3] {
+                    let max = (n - i).min(LZF_MAX_REF);
+                    let mut l = 3;
+                    while l < max && input[c + l] == input[i + l] {
+                        l += 1;
+                    }
+                    literals(&mut out, &input[lit_start..i]);
+                    let (len, off) = (l - 2, dist - 1);
+                    if len < 7 {
+                        out.push(((len << 5) | (off >> 8)) as u8);
+                    } else {
+                        out.push(((7 << 5) | (off >> 8)) as u8);
+                        out.push((len - 7) as u8);
+                    }
+                    out.push(off as u8);
+                    if out.len() > max_out {
+                        return None;
+                    }
+                    // Index the positions the match covered, for later matches.
+                    for j in i + 1..(i + l).min(n - 2) {
+                        table[hash(j)] = j as u32;
+                    }
+                    i += l;
+                    lit_start = i;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        literals(&mut out, &input[lit_start..]);
+        (out.len() <= max_out).then_some(out)
+    })
 }
 
 /// The most an LZF stream can expand: a 3-byte back reference yields 264 bytes.
@@ -235,12 +314,37 @@ mod tests {
     }
 
     #[test]
+    fn our_lzf_output_decodes_with_the_lzf_crate() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        for _ in 0..3000 {
+            let n = rng.usize(4..20_000);
+            let alphabet = rng.u8(1..=255);
+            let step = rng.usize(1..50);
+            let data: Vec<u8> = match rng.u8(..3) {
+                0 => (0..n).map(|_| rng.u8(..alphabet)).collect(),
+                1 => (0..n).map(|i| (i / step) as u8).collect(),
+                _ => std::iter::repeat_with(|| format!("word{} ", rng.u16(..50)))
+                    .flat_map(String::into_bytes)
+                    .take(n)
+                    .collect(),
+            };
+            if let Some(c) = lzf_compress(&data, n) {
+                assert!(c.len() <= n);
+                assert_eq!(lzf::decompress(&c, n).unwrap(), data);
+                assert_eq!(lzf_decompress(&c, n as u64).unwrap(), data);
+            }
+        }
+        assert!(lzf_compress(&[b'a'; 10_000], 9_999).unwrap().len() < 200);
+        assert!(lzf_compress(b"abcdefgh", 4).is_none());
+    }
+
+    #[test]
     fn lzf_round_trips_and_refuses_bad_lengths() {
         for n in [21usize, 100, 5000, 100_000] {
             let data: Vec<u8> = (0..n)
                 .map(|i| b"abcabcabd"[i % 9] ^ (i / 1000) as u8)
                 .collect();
-            let c = lzf::compress(&data).unwrap();
+            let c = lzf_compress(&data, n).unwrap();
             assert_eq!(lzf_decompress(&c, n as u64).unwrap(), data);
             assert!(lzf_decompress(&c, n as u64 - 1).is_err());
             assert!(lzf_decompress(&c, n as u64 + 1).is_err());
