@@ -129,3 +129,53 @@ fn random_keyspaces_survive_a_round_trip() {
         assert_same(&got, &want);
     }
 }
+
+/// Re-seals a damaged DUMP body with a correct footer, so the damage reaches the parser
+/// instead of stopping at the checksum.
+fn seal(body: &[u8]) -> Vec<u8> {
+    let mut p = body.to_vec();
+    p.extend_from_slice(&10u16.to_le_bytes());
+    let crc = shardis_persist::crc64(&p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
+#[test]
+fn damaged_payloads_past_the_checksum_never_panic() {
+    let mut rng = fastrand::Rng::with_seed(99);
+    let lim = EncodingLimits {
+        hash_max_listpack_entries: 64,
+        zset_max_listpack_entries: 64,
+        set_max_intset_entries: 64,
+        ..EncodingLimits::default()
+    };
+    let (mut ok, mut refused) = (0, 0);
+    for _ in 0..150 {
+        let v = value(&mut rng, &lim);
+        let d = dump(&v);
+        let body = &d[..d.len() - 10];
+        for cut in (0..body.len()).step_by(body.len() / 50 + 1) {
+            assert!(
+                restore(&seal(&body[..cut]), &lim).is_err(),
+                "a cut at {cut} loaded"
+            );
+        }
+        for _ in 0..100 {
+            let mut b = body.to_vec();
+            for _ in 0..rng.usize(1..4) {
+                let i = rng.usize(..b.len());
+                b[i] = if rng.bool() {
+                    rng.u8(..)
+                } else {
+                    b[i] ^ (1 << rng.u8(..8))
+                };
+            }
+            match restore(&seal(&b), &lim) {
+                Ok(_) => ok += 1,
+                Err(_) => refused += 1,
+            }
+        }
+    }
+    // Damage inside string bytes loads as other bytes; damage to structure must be refused.
+    assert!(refused > 1000 && ok > 1000, "{refused} refused, {ok} loaded");
+}
