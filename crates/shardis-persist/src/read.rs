@@ -75,6 +75,14 @@ const RESERVE_BYTES: u64 = 1 << 20;
 /// Redis's listpack safety limit (LISTPACK_MAX_SAFETY_SIZE): past it nothing is packed.
 const LISTPACK_MAX_SAFETY: u64 = 1 << 30;
 
+/// Where a blob lies: the file offset of its first byte when stored plainly (`exact`), else
+/// the offset of the compressed string holding it.
+#[derive(Clone, Copy)]
+struct Loc {
+    start: u64,
+    exact: bool,
+}
+
 /// A byte source that counts its offset and, for files, runs the CRC64.
 struct Input<R> {
     r: R,
@@ -96,10 +104,16 @@ impl<R: Read> Input<R> {
         self.err(ErrorKind::Corrupt(what))
     }
 
-    /// A blob's own complaint, placed at its offset in the file.
-    fn blob_err<T>(&self, start: u64, e: BadBlob) -> Res<T> {
+    /// A blob's own complaint, placed at its offset in the file when the blob is stored
+    /// plainly; offsets inside a compressed blob have no place in the file, so those name
+    /// the blob's start.
+    fn blob_err<T>(&self, loc: Loc, e: BadBlob) -> Res<T> {
         Err(RdbError {
-            offset: start + e.at as u64,
+            offset: if loc.exact {
+                loc.start + e.at as u64
+            } else {
+                loc.start
+            },
             kind: ErrorKind::Corrupt(e.what),
         })
     }
@@ -176,40 +190,58 @@ impl<R: Read> Input<R> {
 
     /// A string in any of its encodings (rdbGenericLoadStringObject).
     fn string(&mut self) -> Res<Vec<u8>> {
-        let (n, enc) = self.len_or_enc()?;
-        if !enc {
-            return self.bytes(n);
-        }
-        let n = n as u8;
-        Ok(match n {
-            ENC_INT8 => (self.byte()? as i8).to_string().into_bytes(),
-            ENC_INT16 => i16::from_le_bytes(self.array()?).to_string().into_bytes(),
-            ENC_INT32 => i32::from_le_bytes(self.array()?).to_string().into_bytes(),
-            ENC_LZF => {
-                let clen = self.len()?;
-                let len = self.len()?;
-                let start = self.pos;
-                let c = self.bytes(clen)?;
-                match format::lzf_decompress(&c, len) {
-                    Ok(v) => v,
-                    Err(what) => {
-                        return Err(RdbError {
-                            offset: start,
-                            kind: ErrorKind::Corrupt(what),
-                        })
-                    }
-                }
-            }
-            _ => return self.corrupt("unknown string encoding"),
-        })
+        Ok(self.string_stored()?.0)
     }
 
-    /// A string holding an encoded collection, and the offset where it starts.
-    fn blob(&mut self) -> Res<(u64, Vec<u8>)> {
+    /// A string, and whether it was stored as plain bytes.
+    fn string_stored(&mut self) -> Res<(Vec<u8>, bool)> {
+        let (n, enc) = self.len_or_enc()?;
+        if !enc {
+            return Ok((self.bytes(n)?, true));
+        }
+        let n = n as u8;
+        Ok((
+            match n {
+                ENC_INT8 => (self.byte()? as i8).to_string().into_bytes(),
+                ENC_INT16 => i16::from_le_bytes(self.array()?).to_string().into_bytes(),
+                ENC_INT32 => i32::from_le_bytes(self.array()?).to_string().into_bytes(),
+                ENC_LZF => {
+                    let clen = self.len()?;
+                    let len = self.len()?;
+                    let start = self.pos;
+                    let c = self.bytes(clen)?;
+                    match format::lzf_decompress(&c, len) {
+                        Ok(v) => v,
+                        Err(what) => {
+                            return Err(RdbError {
+                                offset: start,
+                                kind: ErrorKind::Corrupt(what),
+                            })
+                        }
+                    }
+                }
+                _ => return self.corrupt("unknown string encoding"),
+            },
+            false,
+        ))
+    }
+
+    /// A string holding an encoded collection, and where it lies in the file.
+    fn blob(&mut self) -> Res<(Loc, Vec<u8>)> {
         let start = self.pos;
-        let b = self.string()?;
-        // Offsets inside a compressed blob cannot be mapped to the file; name its start.
-        Ok((start, b))
+        let (b, plain) = self.string_stored()?;
+        let loc = if plain {
+            Loc {
+                start: self.pos - b.len() as u64,
+                exact: true,
+            }
+        } else {
+            Loc {
+                start,
+                exact: false,
+            }
+        };
+        Ok((loc, b))
     }
 
     /// A ZSET (type 3) score: a length byte with 253/254/255 for nan/inf/-inf, else text.
@@ -443,7 +475,7 @@ fn read_value<R: Read>(inp: &mut Input<R>, t: u8, lim: &EncodingLimits) -> Res<O
                 let (at, b) = inp.blob()?;
                 if b.is_empty() {
                     return Err(RdbError {
-                        offset: at,
+                        offset: at.start,
                         kind: ErrorKind::Corrupt("empty quicklist node"),
                     });
                 }

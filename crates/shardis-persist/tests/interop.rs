@@ -687,3 +687,22 @@ fn items_arrive_in_order_with_metadata() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn errors_inside_a_plain_blob_name_the_exact_byte() {
+    let mut lp = listpack::Builder::new();
+    for x in ["field", "value"] {
+        lp.push(x.as_bytes());
+    }
+    let mut lp = lp.finish();
+    // The first entry's back-length (after the 6-byte header, 1 encoding byte, 5 bytes).
+    let bad = 6 + 1 + 5;
+    lp[bad] ^= 0x40;
+    let mut f = b"REDIS0010".to_vec();
+    f.extend_from_slice(&[16, 1, b'h']);
+    put_string(&mut f, &lp, false);
+    let data_start = f.len() - lp.len();
+    let e = try_load(&f, true).unwrap_err();
+    assert_eq!(e.offset, (data_start + bad) as u64, "{e}");
+    assert!(e.to_string().contains("back-length"), "{e}");
+}

@@ -177,5 +177,8 @@ fn damaged_payloads_past_the_checksum_never_panic() {
         }
     }
     // Damage inside string bytes loads as other bytes; damage to structure must be refused.
-    assert!(refused > 1000 && ok > 1000, "{refused} refused, {ok} loaded");
+    assert!(
+        refused > 1000 && ok > 1000,
+        "{refused} refused, {ok} loaded"
+    );
 }
