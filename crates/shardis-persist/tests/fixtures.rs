@@ -1,5 +1,6 @@
 //! Redis's own test fixtures (tests/fixtures/README.md): old-encoding files and corrupt
-//! RESTORE payloads, each checked against what a real redis-server 7.0 makes of it.
+//! RESTORE payloads, each checked against what a real redis-server 7.0 makes of it. Needs
+//! `redis-server` on the PATH; the tests fail without it.
 
 mod support;
 

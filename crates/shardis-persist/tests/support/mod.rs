@@ -1,5 +1,6 @@
-//! Test support: a real redis-server child process, a minimal RESP client, and a canonical
-//! form of a whole keyspace that both redis-server's answers and loaded `Value`s map to.
+//! Test support: a real redis-server child process, a minimal blocking RESP client, and a
+//! canonical form of a whole keyspace that both redis-server's answers and loaded `Value`s map
+//! to. Plain std only: no async runtime, no Redis client crate, nothing of the server's.
 
 #![allow(dead_code)]
 
