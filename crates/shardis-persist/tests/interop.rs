@@ -263,7 +263,8 @@ fn our_files_load_into_redis() {
             assert_eq!(bytes[bytes.len() - 8..], [0; 8]);
         }
         std::fs::write(dir.0.join("ours.rdb"), &bytes).unwrap();
-        let mut r = Redis::start(&dir.0, "ours.rdb");
+        // Deep sanitization makes Redis validate every listpack and intset entry we wrote.
+        let mut r = Redis::start_with(&dir.0, "ours.rdb", &["--sanitize-dump-payload", "yes"]);
         let theirs = r.contents();
         assert_same(&expected, &theirs);
         // And we read back what we wrote.
@@ -438,7 +439,7 @@ fn old_encodings_load_as_redis_loads_them() {
 #[test]
 fn dump_payloads_cross_both_ways() {
     let dir = Scratch::new("dump");
-    let mut r = Redis::start(&dir.0, "dump.rdb");
+    let mut r = Redis::start_with(&dir.0, "dump.rdb", &["--sanitize-dump-payload", "yes"]);
     fill(&mut r);
     let theirs = r.contents();
     let lim = EncodingLimits::default();
@@ -705,4 +706,20 @@ fn errors_inside_a_plain_blob_name_the_exact_byte() {
     let e = try_load(&f, true).unwrap_err();
     assert_eq!(e.offset, (data_start + bad) as u64, "{e}");
     assert!(e.to_string().contains("back-length"), "{e}");
+}
+
+#[test]
+fn random_values_restore_into_a_sanitizing_redis() {
+    let dir = Scratch::new("random-restore");
+    let mut r = Redis::start_with(&dir.0, "none.rdb", &["--sanitize-dump-payload", "yes"]);
+    let lim = EncodingLimits::default();
+    let mut rng = fastrand::Rng::with_seed(2024);
+    let mut want = support::Keyspace::new();
+    for i in 0..300 {
+        let v = support::value(&mut rng, &lim);
+        let key = format!("r{i}").into_bytes();
+        r.ok(&[&b"RESTORE"[..], &key, b"0", &dump(&v)]);
+        want.insert((0, key), canon(&v, None));
+    }
+    assert_same(&want, &r.contents());
 }

@@ -4,8 +4,11 @@
 
 #![allow(dead_code)]
 
-use shardis_keyspace::set::Elem;
-use shardis_keyspace::Value;
+use shardis_keyspace::hash::Hash;
+use shardis_keyspace::list::{End, List};
+use shardis_keyspace::set::{Elem, Set};
+use shardis_keyspace::zset::ZSet;
+use shardis_keyspace::{EncodingLimits, StrVal, Value};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -469,4 +472,70 @@ pub fn assert_same(ours: &Keyspace, redis: &Keyspace) {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Random bytes: integers, short words, long runs, binary, decimals.
+pub fn bytes(rng: &mut fastrand::Rng) -> Vec<u8> {
+    match rng.u8(..6) {
+        0 => rng.i64(..).to_string().into_bytes(),
+        1 => rng.i64(-300..300).to_string().into_bytes(),
+        2 => (0..rng.usize(..10))
+            .map(|_| rng.alphanumeric() as u8)
+            .collect(),
+        3 => vec![b'r'; rng.usize(..200)],
+        4 => (0..rng.usize(..100)).map(|_| rng.u8(..)).collect(),
+        _ => format!("{:.3}", rng.f64() * 1000.0).into_bytes(),
+    }
+}
+
+/// A random value of any type, built through the keyspace's own API under `lim`.
+pub fn value(rng: &mut fastrand::Rng, lim: &EncodingLimits) -> Value {
+    let n = if rng.bool() {
+        rng.usize(1..10)
+    } else {
+        rng.usize(1..700)
+    };
+    match rng.u8(..5) {
+        0 => Value::Str(StrVal::encoded(&bytes(rng))),
+        1 => {
+            let mut l = List::default();
+            for _ in 0..n {
+                l.push(End::Right, &bytes(rng));
+            }
+            Value::List(Box::new(l))
+        }
+        2 => {
+            let mut s = Set::new();
+            let ints = rng.bool();
+            for _ in 0..n {
+                let m = if ints {
+                    rng.i64(..).to_string().into_bytes()
+                } else {
+                    bytes(rng)
+                };
+                s.insert(&m, lim);
+            }
+            Value::Set(Box::new(s))
+        }
+        3 => {
+            let mut h = Hash::new();
+            for _ in 0..n {
+                h.set(&bytes(rng), &bytes(rng), lim);
+            }
+            Value::Hash(h)
+        }
+        _ => {
+            let mut z = ZSet::new();
+            for _ in 0..n {
+                let score = match rng.u8(..5) {
+                    0 => f64::INFINITY,
+                    1 => f64::NEG_INFINITY,
+                    2 => rng.i32(..) as f64,
+                    _ => (rng.f64() - 0.5) * 10f64.powi(rng.i32(-20..20)),
+                };
+                z.insert(&bytes(rng), score, lim);
+            }
+            Value::ZSet(Box::new(z))
+        }
+    }
 }
