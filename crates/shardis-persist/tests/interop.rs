@@ -721,5 +721,45 @@ fn random_values_restore_into_a_sanitizing_redis() {
         r.ok(&[&b"RESTORE"[..], &key, b"0", &dump(&v)]);
         want.insert((0, key), canon(&v, None));
     }
-    assert_same(&want, &r.contents());
+    let theirs = r.contents();
+    assert_same(&want, &theirs);
+    // And back: Redis's own file and payloads of the same random content load as Redis has it.
+    r.ok(&["SAVE"]);
+    let (ours, _) = load_file(&dir.0.join("none.rdb"), &LoadOptions::default());
+    assert_same(&ours, &theirs);
+    for (_, key) in theirs.keys() {
+        let v = restore(&r.ok(&[&b"DUMP"[..], key]).bytes(), &lim).unwrap();
+        assert_eq!(canon(&v, None), theirs[&(0, key.clone())]);
+    }
+}
+
+#[test]
+fn random_files_under_random_limits_load_into_redis() {
+    for seed in 0..3u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let lim = EncodingLimits {
+            hash_max_listpack_entries: rng.usize(1..300),
+            hash_max_listpack_value: rng.usize(1..100),
+            set_max_intset_entries: rng.usize(1..600),
+            zset_max_listpack_entries: rng.usize(1..300),
+            zset_max_listpack_value: rng.usize(1..100),
+            ..EncodingLimits::default()
+        };
+        let mut want = support::Keyspace::new();
+        let mut w = RdbWriter::new(Vec::new(), WriteOptions::default()).unwrap();
+        w.select_db(0, 0, 0).unwrap();
+        for i in 0..150 {
+            let key = format!("k{i}").into_bytes();
+            let v = support::value(&mut rng, &lim);
+            w.entry(&key, &v, Some(FAR_MS + i)).unwrap();
+            want.insert((0, key), canon(&v, Some(FAR_MS + i)));
+        }
+        let dir = Scratch::new(&format!("random-limits-{seed}"));
+        std::fs::write(dir.0.join("r.rdb"), w.finish().unwrap()).unwrap();
+        let mut args = support::limit_args(&lim);
+        args.extend(["--sanitize-dump-payload".to_string(), "yes".to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut r = Redis::start_with(&dir.0, "r.rdb", &args);
+        assert_same(&want, &r.contents());
+    }
 }
