@@ -657,7 +657,10 @@ pub fn load<R: Read>(
                 inp.pos -= 1;
                 return inp.err(ErrorKind::Unsupported("streams"));
             }
-            _ => {
+            ty::STRING..=ty::ZSET_2
+            | ty::HASH_ZIPMAP..=ty::LIST_QUICKLIST
+            | ty::HASH_LISTPACK..=ty::LIST_QUICKLIST_2
+            | ty::SET_LISTPACK => {
                 let key = inp.string()?;
                 match read_value(&mut inp, t, &opts.limits)? {
                     Some(value) => {
@@ -674,6 +677,10 @@ pub fn load<R: Read>(
                     None => sum.empty_skipped += 1,
                 }
                 (expire, idle, freq) = (None, None, None);
+            }
+            _ => {
+                inp.pos -= 1;
+                return inp.corrupt("unknown opcode or value type");
             }
         }
     }
