@@ -630,6 +630,11 @@ fn unsupported_content_is_refused_not_skipped() {
         );
         assert_eq!(e.offset, 9);
     }
+    let e = try_load(b"REDIS0010\x08\x01k", true).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "corrupt RDB: unknown opcode or value type at offset 9"
+    );
 }
 
 #[test]
