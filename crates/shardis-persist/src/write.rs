@@ -28,7 +28,9 @@ impl Default for WriteOptions {
 /// Bytes gathered before they are handed to the output and the checksum.
 const FLUSH_AT: usize = 64 * 1024;
 
-/// A streaming snapshot writer; the CRC64 runs over every byte written.
+/// A streaming snapshot writer; the CRC64 runs over every byte written. Output is buffered
+/// in 64 KiB steps: the file is complete only after `finish`, and a writer dropped before it
+/// leaves a truncated file, which every loader refuses.
 pub struct RdbWriter<W: Write> {
     out: W,
     crc: crc::Digest<'static, u64, crc::Table<16>>,
