@@ -246,3 +246,37 @@ pub fn dump(value: &Value) -> Vec<u8> {
     buf.extend_from_slice(&crc.to_le_bytes());
     buf
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shardis_keyspace::StrVal;
+
+    #[test]
+    fn an_entry_is_laid_out_as_redis_lays_it_out() {
+        let mut buf = Vec::new();
+        let v = Value::Str(StrVal::encoded(b"v"));
+        encode_entry(&mut buf, b"k", &v, Some(0x0102), true);
+        assert_eq!(buf, [0xFC, 2, 1, 0, 0, 0, 0, 0, 0, 0, 1, b'k', 1, b'v']);
+        let mut buf = Vec::new();
+        encode_entry(
+            &mut buf,
+            b"12",
+            &Value::Str(StrVal::encoded(b"-3")),
+            None,
+            true,
+        );
+        assert_eq!(buf, [0, 0xC0, 12, 0xC0, 0xFD]);
+    }
+
+    #[test]
+    fn a_file_is_framed_and_checksummed() {
+        let w = RdbWriter::new(Vec::new(), WriteOptions::default()).unwrap();
+        let f = w.finish().unwrap();
+        assert_eq!(&f[..10], b"REDIS0010\xff");
+        assert_eq!(f[10..], crate::crc64(&f[..10]).to_le_bytes());
+        // A saver thread owns its writer.
+        fn send<T: Send>() {}
+        send::<RdbWriter<std::fs::File>>();
+    }
+}
