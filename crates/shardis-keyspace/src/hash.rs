@@ -392,6 +392,41 @@ impl Hash {
         Hash::default()
     }
 
+    /// Builds a hash from `pairs` in the encoding asked for, as an RDB loader does: Redis
+    /// keeps a loaded listpack packed whatever its values' lengths and converts on count
+    /// alone. None when a field repeats, which Redis treats as corruption.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+        listpack: bool,
+    ) -> Option<Hash> {
+        let pairs = pairs.into_iter();
+        if listpack {
+            let mut p = Pack::default();
+            let mut seen = hashbrown::HashSet::with_hasher(RandomState::default());
+            for (f, v) in pairs {
+                if !seen.insert(f) {
+                    return None;
+                }
+                p.push(f, v);
+            }
+            return Some(Hash {
+                repr: Repr::Pack(p),
+            });
+        }
+        // The iterator's own lower bound is trusted only up to a cap: it may come from a
+        // length a file merely declares.
+        let mut t = Table::with_capacity(pairs.size_hint().0.min(1 << 16));
+        for (f, v) in pairs {
+            if t.find(f).is_some() {
+                return None;
+            }
+            t.push_new(f, v);
+        }
+        Some(Hash {
+            repr: Repr::Table(Box::new(t)),
+        })
+    }
+
     /// The name OBJECT ENCODING answers.
     pub fn encoding(&self) -> &'static str {
         match self.repr {
@@ -607,6 +642,23 @@ mod tests {
             hash_max_listpack_entries: entries,
             hash_max_listpack_value: value,
             ..EncodingLimits::default()
+        }
+    }
+
+    #[test]
+    fn from_pairs_keeps_the_encoding_asked_for_and_refuses_duplicates() {
+        let long = [b'v'; 300];
+        let pairs: Vec<(&[u8], &[u8])> = vec![(b"a", b"1"), (b"b", &long), (b"c", b"")];
+        let h = Hash::from_pairs(pairs.iter().copied(), true).unwrap();
+        assert_eq!(h.encoding(), "listpack");
+        assert_eq!(h.iter().collect::<Vec<_>>(), pairs);
+        let t = Hash::from_pairs(pairs.iter().copied(), false).unwrap();
+        assert_eq!(t.encoding(), "hashtable");
+        assert_eq!(t.get(b"b"), Some(&long[..]));
+        assert_eq!(t.len(), 3);
+        for packed in [true, false] {
+            let dup: Vec<(&[u8], &[u8])> = vec![(b"a", b"1"), (b"a", b"2")];
+            assert!(Hash::from_pairs(dup, packed).is_none());
         }
     }
 

@@ -25,6 +25,13 @@ impl List {
         "quicklist"
     }
 
+    /// A list holding `items` in order, as a loader builds it.
+    pub fn from_items(items: impl IntoIterator<Item = StrVal>) -> List {
+        List {
+            items: items.into_iter().collect(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -191,6 +198,13 @@ mod tests {
     fn strs<'a>(it: impl Iterator<Item = &'a StrVal>) -> Vec<String> {
         it.map(|s| String::from_utf8_lossy(s).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn from_items_keeps_order() {
+        let l = List::from_items(["x", "1", "y"].map(|s| StrVal::encoded(s.as_bytes())));
+        assert_eq!(strs(l.range(0, -1)), ["x", "1", "y"]);
+        assert_eq!(l.get(1).unwrap().encoding(), crate::StrEnc::SharedInt);
     }
 
     #[test]

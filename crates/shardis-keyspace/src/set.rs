@@ -514,6 +514,22 @@ impl Set {
         self.repr = repr;
     }
 
+    /// Builds a set from `members` the way Redis 7.0's RDB loader does: an intset while every
+    /// member is a canonical integer and there are at most set-max-intset-entries of them,
+    /// otherwise the table. None when a member repeats, which Redis treats as corruption.
+    pub fn from_members<'a>(
+        members: impl IntoIterator<Item = &'a [u8]>,
+        lim: &EncodingLimits,
+    ) -> Option<Set> {
+        let mut s = Set::new();
+        for m in members {
+            if !s.insert(m, lim) {
+                return None;
+            }
+        }
+        Some(s)
+    }
+
     /// Adds `m`; false if it was already there. Converts at the `lim` thresholds.
     pub fn insert(&mut self, m: &[u8], lim: &EncodingLimits) -> bool {
         match &mut self.repr {
@@ -643,6 +659,22 @@ mod tests {
         assert!(s.contains(b"100000") && !s.contains(b"007") && !s.contains(b"8"));
         assert!(s.remove(b"5") && !s.remove(b"5"));
         assert_eq!(s.len(), 4);
+    }
+
+    #[test]
+    fn from_members_picks_redis_load_encodings() {
+        let l = lim();
+        let ints: Vec<Vec<u8>> = (0..512).map(|i| i.to_string().into_bytes()).collect();
+        let s = Set::from_members(ints.iter().map(Vec::as_slice), &l).unwrap();
+        assert_eq!((s.encoding(), s.len()), ("intset", 512));
+        let more: Vec<Vec<u8>> = (0..513).map(|i| i.to_string().into_bytes()).collect();
+        let s = Set::from_members(more.iter().map(Vec::as_slice), &l).unwrap();
+        assert_eq!((s.encoding(), s.len()), ("hashtable", 513));
+        let mixed = [&b"1"[..], b"x", b"-0"];
+        let s = Set::from_members(mixed, &l).unwrap();
+        assert_eq!((s.encoding(), s.len()), ("hashtable", 3));
+        assert!(Set::from_members([&b"1"[..], b"1"], &l).is_none());
+        assert!(Set::from_members([&b"a"[..], b"a"], &l).is_none());
     }
 
     #[test]

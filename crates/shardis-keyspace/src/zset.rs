@@ -877,7 +877,21 @@ impl ZSet {
     /// (packed when small enough).
     pub fn from_members(items: Vec<(Vec<u8>, f64)>, limits: &EncodingLimits) -> ZSet {
         let max_len = items.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
-        let mut z = ZSet::with_hint(items.len(), max_len, limits);
+        let packed = matches!(
+            ZSet::with_hint(items.len(), max_len, limits).repr,
+            Repr::Pack(_)
+        );
+        ZSet::from_members_in(items, packed)
+    }
+
+    /// Builds a set from distinct members in the encoding asked for. An RDB loader needs this:
+    /// Redis keeps a loaded listpack packed whatever its members' lengths.
+    pub fn from_members_in(items: Vec<(Vec<u8>, f64)>, listpack: bool) -> ZSet {
+        let mut z = if listpack {
+            ZSet::new()
+        } else {
+            ZSet::new_skiplist()
+        };
         match &mut z.repr {
             Repr::Pack(p) => {
                 let mut items = items;
@@ -1002,6 +1016,29 @@ mod tests {
             }
             check(&z, &model);
         }
+    }
+
+    #[test]
+    fn from_members_in_keeps_the_encoding_asked_for() {
+        let items = vec![
+            (b"b".to_vec(), 2.0),
+            (vec![b'm'; 100], 1.0),
+            (b"a".to_vec(), 2.0),
+        ];
+        let want = vec![
+            (vec![b'm'; 100], 1.0),
+            (b"a".to_vec(), 2.0),
+            (b"b".to_vec(), 2.0),
+        ];
+        for (packed, enc) in [(true, "listpack"), (false, "skiplist")] {
+            let z = ZSet::from_members_in(items.clone(), packed);
+            assert_eq!(z.encoding(), enc);
+            assert_eq!(z.iter(), want);
+        }
+        assert_eq!(
+            ZSet::from_members(items, &limits(128)).encoding(),
+            "skiplist"
+        );
     }
 
     #[test]
