@@ -328,6 +328,10 @@ impl Manifest {
     }
 
     /// The manifest as `getAofManifestAsString` writes it: base, then history, then incrs.
+    ///
+    /// The bytes are Redis's for every name Redis can read back; an empty name
+    /// or one containing `'` is quoted here, where Redis writes a manifest that
+    /// it then refuses to load.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let files = self
@@ -337,7 +341,11 @@ impl Manifest {
             .chain(self.incrs.iter());
         for file in files {
             out.extend_from_slice(b"file ");
-            if needs_repr(file.name.as_bytes()) {
+            // Redis quotes only what sdsneedsrepr flags, so it writes an empty
+            // name or one with a single quote bare and then cannot read its own
+            // manifest back. Quoting those too keeps every name readable.
+            let name = file.name.as_bytes();
+            if needs_repr(name) || name.is_empty() || name.contains(&b'\'') {
                 cat_repr(&mut out, file.name.as_bytes());
             } else {
                 out.extend_from_slice(file.name.as_bytes());
