@@ -321,3 +321,110 @@ fn truncated_offset_matches_redis() {
     let needle = format!("Truncating the AOF appendonly.aof.1.incr.aof at offset {offset} !!!");
     assert!(log.contains(&needle), "expected {needle:?} in\n{log}");
 }
+
+/// Every prefix of an incr file Redis wrote (with timestamp annotations): the
+/// complete commands come back, then Truncated at the start of the cut
+/// command or annotation, or a clean end exactly at a boundary.
+#[test]
+fn every_cut_of_a_redis_incr_file() {
+    let tmp = TempDir::new("cuts");
+    let dir = tmp.path();
+    let mut redis = Redis::start(
+        dir,
+        &["--appendonly", "yes", "--aof-timestamp-enabled", "yes"],
+    );
+    ok(redis.cmd(&[b"SET", b"a", b"1"]));
+    ok(redis.cmd(&[b"SET", b"bin", b"\r\n\0\r\n"]));
+    ok(redis.cmd(&[b"SELECT", b"4"]));
+    ok(redis.cmd(&[b"RPUSH", b"l", b"x", b"", b"y"]));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    ok(redis.cmd(&[b"MULTI"]));
+    ok(redis.cmd(&[b"INCR", b"n"]));
+    ok(redis.cmd(&[b"HSET", b"h", b"f", b"v"]));
+    ok(redis.cmd(&[b"EXEC"]));
+    let big = pseudo_random_bytes(3000, 3);
+    ok(redis.cmd(&[b"SET", b"big", &big]));
+    redis.stop();
+
+    let path = dir.join("appendonlydir").join("appendonly.aof.1.incr.aof");
+    let data = fs::read(&path).unwrap();
+    let all = read_all(&path);
+    assert_eq!(
+        all.len(),
+        10,
+        "{:?}",
+        all.iter().map(|c| show(&c.args)).collect::<Vec<_>>()
+    );
+    // Whatever lies between commands is annotation lines.
+    let mut units: Vec<(usize, usize)> = Vec::new();
+    let mut prev = 0usize;
+    for c in &all {
+        let gap = &data[prev..c.offset as usize];
+        let mut start = prev;
+        for line in gap.split_inclusive(|&b| b == b'\n') {
+            assert!(
+                line.starts_with(b"#TS:"),
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+            units.push((start, start + line.len()));
+            start += line.len();
+        }
+        units.push((c.offset as usize, c.end as usize));
+        prev = c.end as usize;
+    }
+    assert_eq!(prev, data.len());
+    assert!(units.len() >= 12, "two annotations expected: {units:?}");
+
+    for cut in 0..=data.len() {
+        let mut reader = AofReader::new(&data[..cut]);
+        let mut got = Vec::new();
+        let err = loop {
+            match reader.next_command() {
+                Ok(Some(c)) => got.push(c),
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        let complete: Vec<&Command> = all.iter().filter(|c| c.end as usize <= cut).collect();
+        assert_eq!(got.len(), complete.len(), "cut {cut}");
+        assert!(got.iter().zip(&complete).all(|(g, c)| &g == c), "cut {cut}");
+        match units.iter().find(|(s, e)| *s < cut && cut < *e) {
+            None => assert!(err.is_none(), "cut {cut}: {err:?}"),
+            Some((s, _)) => assert!(
+                matches!(err, Some(AofError::Truncated { offset }) if offset as usize == *s),
+                "cut {cut}: {err:?}"
+            ),
+        }
+    }
+}
+
+/// A damaged byte is a format error for Redis too, and ours points at it.
+#[test]
+fn corrupt_byte_is_bad_format_for_redis_too() {
+    let tmp = TempDir::new("corrupt");
+    let dir = tmp.path();
+    let mut redis = Redis::start(dir, &["--appendonly", "yes"]);
+    ok(redis.cmd(&[b"SET", b"a", b"1"]));
+    ok(redis.cmd(&[b"SET", b"b", b"2"]));
+    redis.stop();
+    let path = dir.join("appendonlydir").join("appendonly.aof.1.incr.aof");
+    let mut data = fs::read(&path).unwrap();
+    let second_set = read_all(&path)[2].offset as usize;
+    let pos = second_set + 4; // the '$' of the command name
+    assert_eq!(data[pos], b'$');
+    data[pos] = b'%';
+    fs::write(&path, &data).unwrap();
+    assert!(matches!(
+        AofReader::new(&data[..]).find_map(|r| r.err()),
+        Some(AofError::Corrupt { offset, .. }) if offset as usize == pos
+    ));
+    let log = aof_support::run_expecting_exit(
+        dir,
+        &["--appendonly", "yes", "--aof-load-truncated", "yes"],
+    );
+    assert!(
+        log.contains("Bad file format reading the append only file"),
+        "{log}"
+    );
+}
