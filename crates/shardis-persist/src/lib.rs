@@ -17,8 +17,15 @@
 //! passed in; expired keys are delivered like any other (the caller decides); empty
 //! collections are skipped and counted, as Redis skips them; modules, streams and functions
 //! are refused with a "not supported" error rather than skipped.
+//!
+//! Beside the format: `file` saves a keyspace snapshot to disk and loads a file into a
+//! keyspace; `aof` is Redis 7.0's multi-part append-only file format and `aof_writer` the
+//! thread that appends to it with group commit.
 
+pub mod aof;
+pub mod aof_writer;
 mod error;
+mod file;
 mod format;
 pub mod intset;
 pub mod listpack;
@@ -30,4 +37,5 @@ pub mod zipmap;
 pub use error::{ErrorKind, RdbError, RestoreError};
 pub use format::{crc64, put_len, put_string, MAX_LOAD_VERSION, RDB_VERSION};
 pub use read::{load, restore, Item, LoadOptions, LoadSummary};
+pub use file::*;
 pub use write::{dump, encode_entry, RdbWriter, WriteOptions};
