@@ -86,7 +86,7 @@ client|reply client|pause client|unpause client|help client|unblock
 client|tracking client|caching client|getredir client|trackinginfo
 command|count command|info command|docs command|list command|getkeys command|help
 info config|get config|set config|resetstat config|help dbsize flushdb flushall swapdb time
-lastsave role shutdown debug
+lastsave role shutdown debug save bgsave dump restore bgrewriteaof
 get set setnx setex psetex mget mset msetnx getset getdel getex append strlen incr decr incrby
 decrby incrbyfloat getrange setrange substr lcs
 setbit getbit bitcount bitpos bitop bitfield bitfield_ro
@@ -128,7 +128,9 @@ FAMILY = {"string": "string", "generic": "keys", "connection": "connection", "se
           "bitmap": "bitmap", "transactions": "multi",
           "pubsub": "pubsub"}
 # Commands whose file is not their Redis group's.
-FAMILY_OF = {"sort": "sort", "sort_ro": "sort"}
+FAMILY_OF = {"sort": "sort", "sort_ro": "sort", "save": "persist", "bgsave": "persist",
+             "lastsave": "persist", "dump": "persist", "restore": "persist",
+             "bgrewriteaof": "aof_files"}
 
 def fam_of(name, sp):
     return FAMILY_OF.get(name, FAMILY[sp["group"]])

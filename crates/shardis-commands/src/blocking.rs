@@ -35,6 +35,9 @@ pub struct Waiter {
     reply: Mutex<Option<Vec<u8>>>,
     /// Wakes the client's connection; installed by the server before it waits.
     pub wake: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// The append-only log offset of the pop that served the client, which must be durable
+    /// before its reply goes out (`appendfsync always`).
+    pub aof_end: std::sync::atomic::AtomicU64,
 }
 
 impl Waiter {
@@ -53,6 +56,7 @@ impl Waiter {
             resp3,
             reply: Mutex::new(None),
             wake: OnceLock::new(),
+            aof_end: Default::default(),
         })
     }
 
@@ -276,10 +280,45 @@ fn serve(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Vec<u8>> {
         };
         shardis_keyspace::WriteScope::new(std::iter::once((w.db, key)).chain(dst))
     });
-    match w.op {
+    let record = served_as(&w.op, key);
+    let record: Vec<&[u8]> = record.iter().map(|a| &a[..]).collect();
+    let (reply, end) = crate::aof::scoped(&shared.aof, w.db, &record, || match w.op {
         BlockOp::Pop { .. } | BlockOp::Move { .. } => crate::list::serve_waiter(shared, w, key),
         BlockOp::ZPop { .. } => crate::zset::serve_waiter(shared, w, key),
+    });
+    w.aof_end.fetch_max(end, Relaxed);
+    reply
+}
+
+/// The non-blocking command that does what serving a waiter from `key` does, for the
+/// append-only log.
+fn served_as(op: &BlockOp, key: &[u8]) -> Vec<Vec<u8>> {
+    let end = |e: End| if e == End::Left { "LEFT" } else { "RIGHT" };
+    let mut out: Vec<Vec<u8>> = match op {
+        BlockOp::Pop { end: e, .. } => {
+            vec![
+                if *e == End::Left { "LPOP" } else { "RPOP" }.into(),
+                key.to_vec(),
+            ]
+        }
+        BlockOp::Move { dst, from, to } => vec![
+            "LMOVE".into(),
+            key.to_vec(),
+            dst.clone(),
+            end(*from).into(),
+            end(*to).into(),
+        ],
+        BlockOp::ZPop { max, .. } => {
+            vec![
+                if *max { "ZPOPMAX" } else { "ZPOPMIN" }.into(),
+                key.to_vec(),
+            ]
+        }
+    };
+    if let BlockOp::Pop { count: Some(n), .. } | BlockOp::ZPop { count: Some(n), .. } = op {
+        out.push(n.to_string().into_bytes());
     }
+    out
 }
 
 /// Parses a blocking command's timeout in seconds like Redis 7.0's

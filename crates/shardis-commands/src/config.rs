@@ -24,8 +24,17 @@ pub struct Config {
     pub dir: String,
     pub dbfilename: String,
     pub save: String,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
+    pub stop_writes_on_bgsave_error: bool,
     pub appendonly: bool,
     pub appendfsync: String,
+    pub appenddirname: String,
+    pub appendfilename: String,
+    pub aof_use_rdb_preamble: bool,
+    pub aof_load_truncated: bool,
+    pub auto_aof_rewrite_percentage: u64,
+    pub auto_aof_rewrite_min_size: u64,
     pub maxmemory: u64,
     pub maxmemory_policy: String,
     pub hz: u64,
@@ -115,8 +124,17 @@ impl Default for Config {
             dir: ".".into(),
             dbfilename: "dump.rdb".into(),
             save: "3600 1 300 100 60 10000".into(),
+            rdbcompression: true,
+            rdbchecksum: true,
+            stop_writes_on_bgsave_error: true,
             appendonly: false,
             appendfsync: "everysec".into(),
+            appenddirname: "appendonlydir".into(),
+            appendfilename: "appendonly.aof".into(),
+            aof_use_rdb_preamble: true,
+            aof_load_truncated: true,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 << 20,
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             hz: 10,
@@ -359,6 +377,55 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("appendfsync", true, |c| c.appendfsync.clone(), |c, v| c
         .appendfsync =
         one_of(v, &["always", "everysec", "no"])?),
+    d!(
+        "appenddirname",
+        false,
+        |c| c.appenddirname.clone(),
+        |c, v| {
+            let name = one(v)?;
+            // Redis refuses a path: the directory lives in `dir`.
+            if name.contains('/') {
+                return Err("appenddirname can't be a path, just a dirname".into());
+            }
+            c.appenddirname = name.to_string();
+        }
+    ),
+    d!(
+        "appendfilename",
+        false,
+        |c| c.appendfilename.clone(),
+        |c, v| {
+            let name = one(v)?;
+            if name.contains('/') {
+                return Err("appendfilename can't be a path, just a filename".into());
+            }
+            c.appendfilename = name.to_string();
+        }
+    ),
+    d!(
+        "aof-use-rdb-preamble",
+        true,
+        |c| yn(c.aof_use_rdb_preamble),
+        |c, v| c.aof_use_rdb_preamble = yes_no(v)?
+    ),
+    d!(
+        "aof-load-truncated",
+        true,
+        |c| yn(c.aof_load_truncated),
+        |c, v| c.aof_load_truncated = yes_no(v)?
+    ),
+    d!(
+        "auto-aof-rewrite-percentage",
+        true,
+        |c| c.auto_aof_rewrite_percentage.to_string(),
+        |c, v| c.auto_aof_rewrite_percentage = int_in(v, 0, i32::MAX as i64)? as u64
+    ),
+    d!(
+        "auto-aof-rewrite-min-size",
+        true,
+        |c| c.auto_aof_rewrite_min_size.to_string(),
+        |c, v| c.auto_aof_rewrite_min_size = memory_in(v, 0, i64::MAX as u64)?
+    ),
     d!("maxmemory", true, |c| c.maxmemory.to_string(), |c, v| c
         .maxmemory =
         memory_in(v, 0, u64::MAX)?),
@@ -399,6 +466,18 @@ pub static DIRECTIVES: &[Directive] = &[
         false,
         |c| yn(c.cluster_enabled),
         |c, v| c.cluster_enabled = yes_no(v)?
+    ),
+    d!("rdbcompression", true, |c| yn(c.rdbcompression), |c, v| c
+        .rdbcompression =
+        yes_no(v)?),
+    d!("rdbchecksum", false, |c| yn(c.rdbchecksum), |c, v| c
+        .rdbchecksum =
+        yes_no(v)?),
+    d!(
+        "stop-writes-on-bgsave-error",
+        true,
+        |c| yn(c.stop_writes_on_bgsave_error),
+        |c, v| c.stop_writes_on_bgsave_error = yes_no(v)?
     ),
     d!(
         "lazyfree-lazy-user-del",

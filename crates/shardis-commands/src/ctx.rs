@@ -292,6 +292,18 @@ pub struct Shared {
     /// relaxed load. Shared with the keyspace's hook, which checks it without upgrading its
     /// weak reference to this state.
     pub(crate) notify_flags: Arc<AtomicU32>,
+    /// Snapshot state: BGSAVE, save points, MISCONF.
+    pub persist: crate::persist::Persistence,
+    /// The append-only log: whether writes are logged and where.
+    pub aof: Arc<crate::aof::Aof>,
+    /// The log's files: manifest, rewrites.
+    pub aof_files: crate::aof_files::AofFiles,
+    /// Told how far the log is durable (installed by the server, which wakes the clients
+    /// waiting for it).
+    #[allow(clippy::type_complexity)]
+    pub aof_progress: OnceLock<Box<dyn Fn(u64) + Send + Sync>>,
+    /// A weak handle on this state, for work that outlives a command (BGSAVE's thread).
+    me: std::sync::Weak<Shared>,
 }
 
 thread_local! {
@@ -309,7 +321,7 @@ impl Shared {
             .chars()
             .map(|c| if c.is_ascii_hexdigit() { c } else { 'a' })
             .collect();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|me| Shared {
             keyspace: Keyspace::new(config.databases),
             blocking: Default::default(),
             tracking: Default::default(),
@@ -336,6 +348,11 @@ impl Shared {
             config_gen: AtomicU64::new(0),
             max_bulk: AtomicU64::new(max_bulk),
             notify_flags: Arc::new(AtomicU32::new(notify_flags)),
+            persist: Default::default(),
+            aof: Default::default(),
+            aof_files: crate::aof_files::AofFiles::new(),
+            aof_progress: OnceLock::new(),
+            me: me.clone(),
         });
         // Tracking invalidates from inside the keyspace, under the written key's lock. A weak
         // handle, so the keyspace does not keep its owner alive.
@@ -346,7 +363,16 @@ impl Shared {
             }
         }));
         crate::notify::install_hook(&shared);
+        let aof = shared.aof.clone();
         shared
+            .keyspace
+            .set_commit_hook(Box::new(move || crate::aof::commit(&aof)));
+        shared
+    }
+
+    /// A strong handle on this state, unless the server is being torn down.
+    pub fn me(&self) -> Option<Arc<Shared>> {
+        self.me.upgrade()
     }
 
     /// Replaces the configuration (CONFIG SET), applies its outside effects, and tells
@@ -359,9 +385,24 @@ impl Shared {
         self.max_bulk.store(next.proto_max_bulk_len, Relaxed);
         self.notify_flags
             .store(next.notify_keyspace_events, Relaxed);
+        self.persist.refresh(&next);
+        let aof_changed = next.appendonly != cfg.appendonly;
+        let fsync = (next.appendfsync != cfg.appendfsync).then(|| next.appendfsync.clone());
         *cfg = next;
         drop(cfg);
         self.config_gen.fetch_add(1, Relaxed);
+        // Log changes run after the config lock is released: they read the config.
+        if let Some(p) = fsync.and_then(|p| shardis_persist::aof_writer::Fsync::parse(&p)) {
+            if let Some(w) = self.aof.writer() {
+                w.set_policy(p);
+            }
+        }
+        if aof_changed {
+            let on = self.config.read().appendonly;
+            if let Err(e) = crate::aof_files::set_enabled(self, on) {
+                tracing::warn!("CONFIG SET appendonly: {e}");
+            }
+        }
         Ok(())
     }
 
@@ -569,6 +610,9 @@ pub struct Session {
     /// Messages for this client caused by its own command (tracking invalidations), sent
     /// after that command's reply as Redis does.
     pub pending_pushes: Vec<u8>,
+    /// The append-only log offset that must be durable before this client's pending replies
+    /// go out (`appendfsync always`); 0 when there is nothing to wait for.
+    pub aof_wait: u64,
     /// CLIENT CACHING was given for the next command (OPTIN yes / OPTOUT no).
     pub caching: bool,
 }
@@ -589,6 +633,7 @@ impl Session {
             exec_signals: Vec::new(),
             exec_unblocks: Vec::new(),
             pending_pushes: Vec::new(),
+            aof_wait: 0,
             caching: false,
         }
     }

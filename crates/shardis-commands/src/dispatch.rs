@@ -141,6 +141,20 @@ pub(crate) fn run(
         return reject(shared, sess, &e, out);
     }
     let writes = spec.has_flag("write") || spec.has_flag("may_replicate");
+    // After a failed background save (with stop-writes-on-bgsave-error), writes and PING
+    // are refused, as in Redis; reads go on.
+    if (shared.persist.writes_denied() || shared.aof.failing()) && !sess.in_exec {
+        let exec_writes = spec.name == "exec" && sess.multi.as_ref().is_some_and(|m| m.writes);
+        if spec.has_flag("write") || exec_writes || spec.name == "ping" {
+            let e = match shared.aof.failure() {
+                Some(why) => format!("-MISCONF Errors writing to the AOF file: {why}"),
+                None if shared.persist.writes_denied() => crate::persist::MISCONF_RDB.to_string(),
+                None => "-MISCONF Errors writing to the AOF file".to_string(),
+            };
+            shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
+            return reject(shared, sess, &e, out);
+        }
+    }
     if !sess.in_exec {
         let exec_writes = spec.name == "exec" && sess.multi.as_ref().is_some_and(|m| m.writes);
         if let Some(wait) = shared.pause_remaining(writes || exec_writes) {
@@ -162,6 +176,11 @@ pub(crate) fn run(
     // write's own locks.
     let tracking = shared.tracking.active();
     shardis_keyspace::set_write_command(is_write);
+    // A running snapshot needs no old versions of what read-only commands look at.
+    shardis_keyspace::set_read_only(!is_write && spec.has_flag("readonly"));
+    if is_write && shared.aof.on() {
+        crate::aof::begin(sess.db, spec.name, &args);
+    }
     let scope = (is_write && (tracking || shared.keyspace.watching()))
         .then(|| WriteScope::new(written_keys(shared, id, spec, &args, sess.db)));
     crate::tracking::set_current(sess.id());
@@ -182,6 +201,8 @@ pub(crate) fn run(
         handler(&mut ctx, args)
     };
     events.finish(shared, sess.id(), out, mark);
+    shardis_keyspace::set_read_only(false);
+    sess.aof_wait = sess.aof_wait.max(crate::aof::finish());
     drop(scope);
     let nanos = start.elapsed().as_nanos() as u64;
     if result.is_ok() && matches!(spec.name, "flushall" | "flushdb") {

@@ -262,6 +262,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let text = num::incr_long_double(cur, by)
         .ok_or_else(|| err("increment would produce NaN or Infinity"))?;
     h.set(field, text.as_bytes(), &limits);
+    crate::aof::rewrite(&[b"HSET", key, field, text.as_bytes()]);
     notify::event_late(ctx, Class::Hash, "hincrbyfloat", db, key);
     drop(l);
     ctx.dirty(1);

@@ -245,10 +245,14 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: Args<'_>, unit: Unit, relative: bool)
         return Ok(());
     }
     let removed = if when <= l.now as i64 {
+        crate::aof::rewrite(&[b"DEL", key]);
         let e = l.remove(db, key);
         notify::event(ctx, Class::Generic, "del", db, key);
         e
     } else {
+        if crate::aof::logging() {
+            crate::aof::rewrite(&[b"PEXPIREAT", key, when.to_string().as_bytes()]);
+        }
         l.set_expire(db, key, Some(when as u64));
         notify::event_late(ctx, Class::Generic, "expire", db, key);
         None

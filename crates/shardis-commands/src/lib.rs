@@ -1,6 +1,8 @@
 //! Command layer: the declarative command table, argument parsing and one handler file per
 //! command family. It must not depend on sockets or an async runtime.
 
+pub mod aof;
+pub mod aof_files;
 pub mod bitmap;
 pub mod bits;
 pub mod blocking;
@@ -17,6 +19,7 @@ pub mod list;
 pub mod multi;
 pub mod notify;
 pub mod num;
+pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod set;

@@ -150,9 +150,13 @@ pub fn exec(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
     }
     out.array(m.queue.len());
     sess.in_exec = true;
+    let tx = crate::aof::Tx::begin(&shared.aof);
     for q in &m.queue {
         run(shared, sess, q.args(), out);
     }
+    // Logged as one block while the shards are still held, so nothing else that touches
+    // them can be logged in between.
+    sess.aof_wait = sess.aof_wait.max(tx.end(&shared.aof));
     sess.in_exec = false;
     drop(held);
     // Clients blocked on keys the transaction filled are served now that its locks are gone.

@@ -334,7 +334,12 @@ pub fn install_hook(shared: &Arc<Shared>) {
         };
         match e {
             KeyEvent::Created => key_created(&shared, db, key),
-            KeyEvent::Expired => key_expired(&shared, db, key),
+            KeyEvent::Expired => {
+                if shared.aof.on() {
+                    crate::aof::expired(&shared.aof, db, key);
+                }
+                key_expired(&shared, db, key)
+            }
         }
     }));
 }

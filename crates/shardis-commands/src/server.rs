@@ -334,19 +334,7 @@ pub fn info_text(ctx: &Ctx<'_>, wanted: &[String]) -> String {
                     if used > 0 { rss as f64 / used as f64 } else { 0.0 },
                 );
             }
-            "persistence" => {
-                let _ = write!(
-                    t,
-                    "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n\
-                     rdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\n\
-                     rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n\
-                     aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n\
-                     aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n\
-                     aof_last_write_status:ok\r\n",
-                    sh.total(|s| s.dirty.load(Relaxed)),
-                    sh.last_save_unix.load(Relaxed),
-                );
-            }
+            "persistence" => t.push_str(&crate::persist::info_section(sh)),
             "stats" => {
                 let calls = sh.total(|s| s.calls.iter().map(|a| a.load(Relaxed)).sum());
                 let errors = sh.total(|s| {
@@ -613,11 +601,6 @@ pub fn time(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-pub fn lastsave(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
-    ctx.out.int(ctx.shared.last_save_unix.load(Relaxed) as i64);
-    Ok(())
-}
-
 pub fn role(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.out.array(3);
     ctx.out.bulk(b"master");
@@ -627,7 +610,7 @@ pub fn role(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
 }
 
 pub fn shutdown(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let (mut nosave, mut save, mut abort) = (false, false, false);
+    let (mut nosave, mut save, mut abort, mut force) = (false, false, false, false);
     for a in args.tail(1).iter() {
         if is(a, "nosave") {
             nosave = true;
@@ -635,7 +618,9 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             save = true;
         } else if is(a, "abort") {
             abort = true;
-        } else if !(is(a, "now") || is(a, "force")) {
+        } else if is(a, "force") {
+            force = true;
+        } else if !is(a, "now") {
             return Err(CmdError::Syntax);
         }
     }
@@ -645,7 +630,14 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     if abort {
         return Err(err("No shutdown in progress."));
     }
-    // Nothing is persisted yet, so SAVE and NOSAVE stop the server the same way.
+    if save || (!nosave && crate::persist::has_save_points(ctx.shared)) {
+        if let Err(e) = crate::persist::save_for_shutdown(ctx.shared) {
+            tracing::warn!("Error trying to save the DB, can't exit: {e}");
+            if !force {
+                return Err(err("Errors trying to SHUTDOWN. Check logs."));
+            }
+        }
+    }
     ctx.shared.shutdown_requested.store(true, Relaxed);
     ctx.sess.action = Some(Action::Shutdown);
     Ok(())
@@ -746,6 +738,8 @@ pub fn debug(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             Some(l) => ctx.out.simple(&l),
             None => return Err(CmdError::NoSuchKey),
         }
+    } else if is(sub, "reload") {
+        return crate::persist::debug_reload(ctx, args);
     } else if is(sub, "help") {
         help(
             ctx,
@@ -753,6 +747,19 @@ pub fn debug(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             &[
                 "OBJECT <key>",
                 "    Show low level info about the `key` and associated value.",
+                "RELOAD [option ...]",
+                "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+                "    * MERGE: conflicting keys will be loaded from RDB.",
+                "    * NOFLUSH: the existing database will not be removed before load, but",
+                "      conflicting keys will generate an exception and kill the server.",
+                "    * NOSAVE: the database will be loaded from an existing RDB file.",
+                "    Examples:",
+                "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+                "      the database.",
+                "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+                "      existing RDB file.",
+                "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+                "      file to the database.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

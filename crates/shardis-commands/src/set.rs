@@ -196,6 +196,10 @@ pub fn spop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let popped = match get_set(&mut l, db, key)? {
         Some(s) => {
             let m = s.pop_random();
+            // Logged as the member it took: a replay must remove the same one.
+            if let Some(m) = &m {
+                crate::aof::rewrite(&[b"SREM", key, m]);
+            }
             let emptied = s.is_empty();
             notify::event(ctx, Class::Set, "spop", db, key);
             if emptied {
@@ -237,8 +241,10 @@ fn spop_with_count(ctx: &mut Ctx<'_>, key: &[u8], count: usize) -> CmdResult {
         notify::event(ctx, Class::Set, "spop", db, key);
     }
     let popped = if count == 0 {
+        crate::aof::skip();
         Popped::Some(Vec::new())
     } else if count >= size {
+        crate::aof::rewrite(&[b"DEL", key]);
         let e = l.remove(db, key).expect("present");
         notify::event(ctx, Class::Generic, "del", db, key);
         match e.value {
@@ -258,6 +264,16 @@ fn spop_with_count(ctx: &mut Ctx<'_>, key: &[u8], count: usize) -> CmdResult {
         let old = std::mem::replace(s, keep);
         Popped::All(Box::new(old))
     };
+    // Logged as the members it took (not for DEL, already rewritten above).
+    if crate::aof::logging() && count < size {
+        let members: Vec<Vec<u8>> = match &popped {
+            Popped::Some(v) => v.clone(),
+            Popped::All(s) => s.iter().map(|e| e.to_vec()).collect(),
+        };
+        let mut rec: Vec<&[u8]> = vec![b"SREM", key];
+        rec.extend(members.iter().map(|m| &m[..]));
+        crate::aof::rewrite(&rec);
+    }
     drop(l);
     match popped {
         Popped::Some(v) => {

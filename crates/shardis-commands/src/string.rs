@@ -137,6 +137,10 @@ fn set_generic(
         return Ok((false, old));
     }
     let replaced = l.set(db, key, str_value(value), at, o.keep_ttl);
+    // Logged with an absolute expiry, so a replay sets the same one (Redis's PXAT form).
+    if let (Some(t), true) = (at, crate::aof::logging()) {
+        crate::aof::rewrite(&[b"SET", key, value, b"PXAT", t.to_string().as_bytes()]);
+    }
     // An expiry already past leaves the key to be reclaimed as expired, as in Redis 7.0.
     // GETSET answers before notifying; SET and the rest after.
     if cmd == "getset" {
@@ -330,14 +334,19 @@ pub fn getex(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     if v.is_some() {
         match at {
             Some(t) if t <= l.now => {
+                crate::aof::rewrite(&[b"DEL", key]);
                 removed = l.remove(db, key);
                 notify::event_late(ctx, Class::Generic, "del", db, key);
             }
             Some(t) => {
+                if crate::aof::logging() {
+                    crate::aof::rewrite(&[b"PEXPIREAT", key, t.to_string().as_bytes()]);
+                }
                 l.set_expire(db, key, Some(t));
                 notify::event_late(ctx, Class::Generic, "expire", db, key);
             }
             None if persist => {
+                crate::aof::rewrite(&[b"PERSIST", key]);
                 let had = l.peek(db, key).is_some_and(|e| e.expire_at().is_some());
                 l.set_expire(db, key, None);
                 if had {
@@ -462,6 +471,8 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         return Err(err("increment would produce NaN or Infinity"));
     }
     let text = num::format_human(&sum);
+    // The result, not the increment: float rounding must not differ on replay.
+    crate::aof::rewrite(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
     l.set(
         db,
         key,

@@ -120,7 +120,16 @@ pub struct Keyspace {
     hook: OnceLock<Box<KeyHook>>,
     /// A snapshot is running (see `crate::snapshot`).
     pub(crate) snapshotting: AtomicBool,
+    /// Called when a command's locks that changed something are about to be released
+    /// (the append-only log's record, which must be ordered as the writes are).
+    commit_hook: OnceLock<CommitHook>,
+    /// Replaying a log: nothing counts as expired, as in Redis while loading, so commands
+    /// replay against the data they first ran on.
+    loading: AtomicBool,
 }
+
+/// See [`Keyspace::set_commit_hook`].
+pub type CommitHook = Box<dyn Fn() + Send + Sync>;
 
 /// Told `(db, key)` of each key a write scope's command changed, under its shard lock.
 pub type WriteHook = Box<dyn Fn(usize, &[u8]) + Send + Sync>;
@@ -137,6 +146,10 @@ pub struct Locked<'a> {
     guards: SmallVec<[(usize, ShardRef<'a>); 2]>,
     /// The command's time: every expiry check within one command sees the same instant.
     pub now: u64,
+    /// The time expiry checks use: `now`, or 0 while replaying a log (nothing expires).
+    clock: u64,
+    /// Something was (or, for a write command's lookups, may have been) changed.
+    mutated: bool,
 }
 
 impl Keyspace {
@@ -153,6 +166,33 @@ impl Keyspace {
             write_hook: std::sync::OnceLock::new(),
             hook: OnceLock::new(),
             snapshotting: AtomicBool::new(false),
+            commit_hook: OnceLock::new(),
+            loading: AtomicBool::new(false),
+        }
+    }
+
+    /// Installs the hook run under the locks of every [`Locked`] that changed something,
+    /// just before they are released (once; later calls are ignored). It must not lock
+    /// shards. Writes to one key are serialized by its shard lock, so whatever the hook
+    /// records is in the order the writes happened.
+    pub fn set_commit_hook(&self, hook: CommitHook) {
+        let _ = self.commit_hook.set(hook);
+    }
+
+    /// Turns replay mode on or off: while on, no key is treated as expired.
+    pub fn set_loading(&self, on: bool) {
+        self.loading.store(on, Ordering::Relaxed);
+    }
+
+    fn new_locked<'a>(&'a self, guards: SmallVec<[(usize, ShardRef<'a>); 2]>) -> Locked<'a> {
+        let now = now_ms();
+        let loading = self.loading.load(Ordering::Relaxed);
+        Locked {
+            ks: self,
+            guards,
+            now,
+            clock: if loading { 0 } else { now },
+            mutated: false,
         }
     }
 
@@ -258,11 +298,7 @@ impl Keyspace {
         let s = self.slot_of(db, self.hash(key));
         let mut guards = SmallVec::new();
         guards.push((s, self.lock_slot(s)));
-        Locked {
-            ks: self,
-            guards,
-            now: now_ms(),
-        }
+        self.new_locked(guards)
     }
 
     /// Locks the shards of several keys, possibly in several databases, in ascending order.
@@ -289,11 +325,7 @@ impl Keyspace {
 
     fn lock_slots(&self, sorted: &[usize]) -> Locked<'_> {
         let guards = sorted.iter().map(|&s| (s, self.lock_slot(s))).collect();
-        Locked {
-            ks: self,
-            guards,
-            now: now_ms(),
-        }
+        self.new_locked(guards)
     }
 
     /// Turns the active sweep on or off (DEBUG SET-ACTIVE-EXPIRE).
@@ -468,6 +500,7 @@ impl Keyspace {
         };
         let mut l = self.lock_dbs(&dbs);
         let now = l.now;
+        l.mutated = true;
         l.guards
             .iter_mut()
             .map(|(_, g)| {
@@ -484,6 +517,7 @@ impl Keyspace {
         }
         let mut l = self.lock_dbs(&[a, b]);
         let now = l.now;
+        l.mutated = true;
         let (lo, hi) = l.guards.split_at_mut(SHARDS_PER_DB);
         for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
             self.touch_all_watched(&mut x.1, Some(&*y.1), now);
@@ -612,6 +646,11 @@ impl Drop for Locked<'_> {
                 }
             }
         });
+        if self.mutated {
+            if let Some(hook) = ks.commit_hook.get() {
+                hook();
+            }
+        }
     }
 }
 
@@ -635,13 +674,15 @@ impl<'a> Locked<'a> {
     /// The live entry of `key`, touching its access clock unless this thread's command runs
     /// for a CLIENT NO-TOUCH client.
     pub fn get(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        let (h, now) = (self.ks.hash(key), self.now);
+        let (h, now, clock) = (self.ks.hash(key), self.now, self.clock);
         let hook = self.ks.hook(db);
+        let writing = crate::snapshot::writing();
+        self.mutated |= writing;
         let shard = self.shard(db, h);
-        if shard.snap.is_some() && crate::snapshot::writing() {
+        if shard.snap.is_some() && writing {
             shard.keep_for_snapshot(h, key);
         }
-        let e = shard.lookup(h, key, now, hook)?;
+        let e = shard.lookup(h, key, clock, hook)?;
         if TOUCH.get() {
             e.lru = lru_clock(now);
         }
@@ -650,13 +691,15 @@ impl<'a> Locked<'a> {
 
     /// The live entry of `key` without touching its access clock (OBJECT IDLETIME, TTL).
     pub fn peek(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        let (h, now) = (self.ks.hash(key), self.now);
+        let (h, clock) = (self.ks.hash(key), self.clock);
         let hook = self.ks.hook(db);
+        let writing = crate::snapshot::writing();
+        self.mutated |= writing;
         let shard = self.shard(db, h);
-        if shard.snap.is_some() && crate::snapshot::writing() {
+        if shard.snap.is_some() && writing {
             shard.keep_for_snapshot(h, key);
         }
-        shard.lookup(h, key, now, hook)
+        shard.lookup(h, key, clock, hook)
     }
 
     pub fn exists(&mut self, db: usize, key: &[u8]) -> bool {
@@ -673,7 +716,8 @@ impl<'a> Locked<'a> {
         expire_at: Option<u64>,
         keep_ttl: bool,
     ) -> Option<Value> {
-        let (h, now) = (self.ks.hash(key), self.now);
+        let (h, now) = (self.ks.hash(key), self.clock);
+        self.mutated = true;
         let hasher = &self.ks.hasher;
         let s = self.ks.slot_of(db, h);
         let g = self
@@ -691,10 +735,11 @@ impl<'a> Locked<'a> {
 
     /// Removes `key`, returning its live entry (to drop after unlock).
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Box<Entry>> {
-        let (h, now) = (self.ks.hash(key), self.now);
+        let (h, now) = (self.ks.hash(key), self.clock);
         let hook = self.ks.hook(db);
         let e = self.shard(db, h).remove(h, key, now, hook);
         if e.is_some() {
+            self.mutated = true;
             watch::note_removed(db, key);
         }
         e
@@ -702,7 +747,8 @@ impl<'a> Locked<'a> {
 
     /// Puts a removed entry back under `key` in `db` (RENAME, MOVE), replacing what is there.
     pub fn put(&mut self, db: usize, key: &[u8], entry: Box<Entry>) -> Option<Value> {
-        let (h, now) = (self.ks.hash(key), self.now);
+        let (h, now) = (self.ks.hash(key), self.clock);
+        self.mutated = true;
         let hasher = &self.ks.hasher;
         let s = self.ks.slot_of(db, h);
         let g = self
@@ -719,6 +765,7 @@ impl<'a> Locked<'a> {
             return false;
         }
         let h = self.ks.hash(key);
+        self.mutated = true;
         self.shard(db, h).set_expire(h, key, at.unwrap_or(0))
     }
 }

@@ -106,6 +106,13 @@ impl Keyspace {
     /// the moment it takes to mark them, so no multi-key command or transaction is half in.
     /// `None` if a snapshot is already running.
     pub fn begin_snapshot(&self) -> Option<SnapshotStart> {
+        self.begin_snapshot_with(|| ())
+    }
+
+    /// [`Keyspace::begin_snapshot`], running `at_instant` while every shard is locked: no
+    /// write happens between the snapshot's instant and it (an append-only log rewrite
+    /// switches files there). It must be quick and must not lock shards.
+    pub fn begin_snapshot_with(&self, at_instant: impl FnOnce()) -> Option<SnapshotStart> {
         if self.snapshotting.swap(true, Ordering::AcqRel) {
             return None;
         }
@@ -119,6 +126,7 @@ impl Keyspace {
             sizes[db].1 += g.volatile as u64;
             g.snap = Some(Owed::new(db));
         }
+        at_instant();
         Some(SnapshotStart { at_ms, sizes })
     }
 

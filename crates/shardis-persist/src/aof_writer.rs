@@ -248,11 +248,11 @@ fn run(inner: &Inner, mut file: File) {
     loop {
         let (rotations, stop, requested) = {
             let mut st = inner.state.lock();
-            while st.buf.is_empty()
-                && !st.stop
-                && !st.sync_requested
-                && !(unsynced && due(inner, last_sync))
-            {
+            loop {
+                let fsync_due = unsynced && due(inner, last_sync);
+                if !st.buf.is_empty() || st.stop || st.sync_requested || fsync_due {
+                    break;
+                }
                 let wait = if unsynced {
                     Duration::from_millis(100)
                 } else {
@@ -292,7 +292,11 @@ fn run(inner: &Inner, mut file: File) {
             at = cut;
             match switch(inner, &mut file, next) {
                 Ok(()) => {
-                    inner.state.lock().rotations.retain(|(o, p)| !(o == off && p == next));
+                    inner
+                        .state
+                        .lock()
+                        .rotations
+                        .retain(|(o, p)| !(o == off && p == next));
                     unsynced = false;
                     publish_synced(inner, base + at as u64);
                 }
@@ -369,7 +373,11 @@ fn publish_synced(inner: &Inner, at: u64) {
 fn fail(inner: &Inner, e: &io::Error) {
     // Redis prints strerror's text: "No space left on device", without Rust's suffix.
     let text = e.to_string();
-    let text = text.split(" (os error").next().unwrap_or_default().to_string();
+    let text = text
+        .split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .to_string();
     *inner.error.lock() = Some(text);
     inner.failed.store(true, Relaxed);
 }

@@ -104,9 +104,7 @@ fn write_file(
     })
     .map_err(io_err(tmp))?;
     let buf = w.finish().map_err(io_err(tmp))?;
-    let file = buf
-        .into_inner()
-        .map_err(|e| io_err(tmp)(e.into_error()))?;
+    let file = buf.into_inner().map_err(|e| io_err(tmp)(e.into_error()))?;
     file.sync_all().map_err(io_err(tmp))?;
     stats.bytes = file.metadata().map_err(io_err(tmp))?.len();
     Ok(stats)
@@ -141,12 +139,22 @@ pub struct LoadStats {
 /// does). On error, some keys may be in `ks` already: the caller must not serve them as a
 /// complete dataset (at startup, the server refuses to start).
 pub fn load_file(ks: &Keyspace, path: &Path, opts: &LoadOptions) -> Result<LoadStats, FileError> {
+    load_into(ks, path, opts).map(|(stats, _)| stats)
+}
+
+/// [`load_file`], also returning the bytes the snapshot took (an RDB-preamble log's
+/// commands follow it).
+pub fn load_into(
+    ks: &Keyspace,
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<(LoadStats, u64), FileError> {
     let file = File::open(path).map_err(io_err(path))?;
     let mut stats = LoadStats::default();
     let mut bad_db = None;
     let now = shardis_keyspace::now_ms();
     let dbs = ks.databases() as u64;
-    load(BufReader::with_capacity(1 << 20, file), opts, |item| {
+    let summary = load(BufReader::with_capacity(1 << 20, file), opts, |item| {
         let Item::Entry {
             db,
             key,
@@ -181,5 +189,5 @@ pub fn load_file(ks: &Keyspace, path: &Path, opts: &LoadOptions) -> Result<LoadS
             ),
         });
     }
-    Ok(stats)
+    Ok((stats, summary.len))
 }

@@ -35,7 +35,7 @@ pub mod ziplist;
 pub mod zipmap;
 
 pub use error::{ErrorKind, RdbError, RestoreError};
+pub use file::*;
 pub use format::{crc64, put_len, put_string, MAX_LOAD_VERSION, RDB_VERSION};
 pub use read::{load, restore, Item, LoadOptions, LoadSummary};
-pub use file::*;
 pub use write::{dump, encode_entry, RdbWriter, WriteOptions};

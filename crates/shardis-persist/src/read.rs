@@ -66,6 +66,9 @@ pub struct LoadSummary {
     pub keys: u64,
     /// Keys skipped because their collection was empty, as Redis skips them.
     pub empty_skipped: u64,
+    /// Bytes the snapshot took, checksum included: where an RDB-preamble AOF's commands
+    /// begin.
+    pub len: u64,
 }
 
 /// Collections reserve room for at most this many items before the items really arrive.
@@ -695,6 +698,7 @@ pub fn load<R: Read>(
             });
         }
     }
+    sum.len = inp.pos;
     Ok(sum)
 }
 

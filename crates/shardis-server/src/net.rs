@@ -91,6 +91,9 @@ pub async fn run(config: Config, config_file: String, set_level: SetLevel) -> Re
     let binds = config.bind.clone();
     let shared = Shared::new(config, config_file);
     let _ = shared.allocated_bytes.set(allocated);
+    install_aof_progress(&shared);
+    // The dataset is loaded before the port opens, so no client ever sees it half loaded.
+    shardis_commands::persist::load_at_startup(&shared).map_err(anyhow::Error::msg)?;
     let listeners = listen_all(&binds, port)?;
     // New listeners made by CONFIG SET port/bind, for the main loop to take over.
     let (rebind_tx, mut rebind_rx) = mpsc::unbounded_channel::<Vec<std::net::TcpListener>>();
@@ -130,11 +133,15 @@ pub async fn run(config: Config, config_file: String, set_level: SetLevel) -> Re
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {
                 tracing::info!("Received SIGINT scheduling shutdown...");
-                break;
+                if save_before_exit(&shared).await {
+                    break;
+                }
             }
             _ = term.recv() => {
                 tracing::info!("Received SIGTERM scheduling shutdown...");
-                break;
+                if save_before_exit(&shared).await {
+                    break;
+                }
             }
             _ = stop.notified() => {
                 tracing::info!("User requested shutdown...");
@@ -154,8 +161,36 @@ pub async fn run(config: Config, config_file: String, set_level: SetLevel) -> Re
     for c in clients {
         c.kill();
     }
+    // Whatever the fsync policy, the log is complete on disk before the process ends.
+    let s = shared.clone();
+    let _ =
+        tokio::task::spawn_blocking(move || shardis_commands::aof_files::flush_for_exit(&s)).await;
     tracing::info!("shardis is now ready to exit, bye bye...");
     Ok(())
+}
+
+/// On SIGINT/SIGTERM: saves when save points are configured, as Redis does. A failed save
+/// keeps the server running (false), so no data is dropped by a signal.
+async fn save_before_exit(shared: &Arc<Shared>) -> bool {
+    if !shardis_commands::persist::has_save_points(shared) {
+        return true;
+    }
+    tracing::info!("Saving the final RDB snapshot before exiting.");
+    let s = shared.clone();
+    match tokio::task::spawn_blocking(move || shardis_commands::persist::save_for_shutdown(&s))
+        .await
+    {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!("Error trying to save the DB, can't exit: {e}");
+            tracing::warn!("SIGTERM received but errors trying to shut down the server, check the logs for more information");
+            false
+        }
+        Err(e) => {
+            tracing::warn!("the final save did not run: {e}");
+            false
+        }
+    }
 }
 
 fn allocated() -> u64 {
@@ -249,6 +284,8 @@ async fn sweeper(shared: Arc<Shared>) {
         let hz = shared.config.read().hz.max(1);
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
         shared.keyspace.sweep(Duration::from_millis(2));
+        shardis_commands::persist::cron(&shared);
+        shardis_commands::aof_files::cron(&shared);
     }
 }
 
@@ -429,6 +466,7 @@ async fn connection_loop(
                             match execute(shared, sess, args, &mut out) {
                                 Outcome::Done => break,
                                 Outcome::Paused(wait) => {
+                                    durable(shared, sess).await;
                                     flush(conn, &mut out, kill).await?;
                                     tokio::time::sleep(wait.min(Duration::from_millis(10))).await;
                                 }
@@ -446,11 +484,15 @@ async fn connection_loop(
                             }
                             Some(Action::Block(w, timeout)) => {
                                 // Replies to earlier commands of the pipeline go out first.
+                                durable(shared, sess).await;
                                 flush(conn, &mut out, kill).await?;
                                 match wait_blocked(conn, shared, &w, timeout, kill).await {
                                     Some(reply) => out.raw(&reply),
                                     None => return Ok(()),
                                 }
+                                // The pop that served it must be durable before it says so.
+                                let served = w.aof_end.load(Relaxed);
+                                sess.aof_wait = sess.aof_wait.max(served);
                             }
                         }
                     }
@@ -468,6 +510,7 @@ async fn connection_loop(
                 Err(ParseError(msg)) => {
                     shared.count_error("ERR");
                     out.error(&format!("Protocol error: {msg}"));
+                    durable(shared, sess).await;
                     flush(conn, &mut out, kill).await?;
                     tracing::debug!("Protocol error ({msg}) from client {}", sess.handle.addr);
                     return Ok(());
@@ -485,6 +528,7 @@ async fn connection_loop(
         if sess.handle.pubsub.outbox.pending() {
             sess.handle.pubsub.outbox.take(&mut out.out);
         }
+        durable(shared, sess).await;
         flush(conn, &mut out, kill).await?;
         if close {
             return Ok(());
@@ -573,6 +617,37 @@ async fn idle(timeout: u64) {
 
 /// Writes the pending replies. A client that stops reading must not pin its task in a write
 /// forever: a kill (CLIENT KILL, an output buffer limit, SHUTDOWN) ends the wait.
+/// How far the append-only log is durable, published by its writer thread.
+static SYNCED: std::sync::OnceLock<tokio::sync::watch::Receiver<u64>> = std::sync::OnceLock::new();
+
+/// Group commit: with `appendfsync always`, waits until every record this client's
+/// commands appended is on disk, so no reply acknowledges a write a crash could lose. One
+/// fsync of the writer releases every client waiting on the records it covered.
+async fn durable(shared: &Shared, sess: &mut Session) {
+    let target = std::mem::take(&mut sess.aof_wait);
+    if target == 0 {
+        return;
+    }
+    let Some(w) = shared.aof.writer() else {
+        return;
+    };
+    if w.policy() != shardis_persist::aof_writer::Fsync::Always || w.synced() >= target {
+        return;
+    }
+    let Some(rx) = SYNCED.get() else { return };
+    let mut rx = rx.clone();
+    let _ = rx.wait_for(|&s| s >= target || !shared.aof.on()).await;
+}
+
+/// Publishes the writer's progress to waiting connections.
+pub fn install_aof_progress(shared: &Shared) {
+    let (tx, rx) = tokio::sync::watch::channel(0u64);
+    let _ = SYNCED.set(rx);
+    let _ = shared.aof_progress.set(Box::new(move |n| {
+        tx.send_replace(n);
+    }));
+}
+
 async fn flush(conn: &Conn, out: &mut ReplyWriter, kill: &Notify) -> Result<()> {
     if !out.out.is_empty() {
         tokio::select! {

@@ -24,10 +24,27 @@ pub fn free_port() -> u16 {
     }
 }
 
-/// A server process, killed when dropped.
+/// A server process, killed when dropped. It runs in a fresh working directory of its own
+/// (its `dir`, where it saves and loads files), with its stderr kept there.
 pub struct Server {
     pub child: Child,
     pub port: u16,
+    pub dir: std::path::PathBuf,
+    /// The directory was made for this server alone and goes with it.
+    owns_dir: bool,
+}
+
+/// A fresh empty directory for one test server.
+pub fn temp_dir(what: &str) -> std::path::PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "shardis-{what}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }
 
 impl Server {
@@ -42,6 +59,47 @@ impl Server {
         ];
         all.extend(args.iter().map(|s| s.to_string()));
         Self::spawn(env!("CARGO_BIN_EXE_shardis-server"), &all, port)
+    }
+
+    /// Starts shardis on a free port in the working directory `dir` (for files it loads).
+    pub fn start_in(dir: &std::path::Path, args: &[&str]) -> Server {
+        let port = free_port();
+        let mut all: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+        ];
+        all.extend(args.iter().map(|s| s.to_string()));
+        Self::spawn_in(
+            env!("CARGO_BIN_EXE_shardis-server"),
+            &all,
+            port,
+            dir.to_path_buf(),
+        )
+    }
+
+    /// Starts redis-server on a free port in the working directory `dir`, with saving off
+    /// unless `args` turn it on. Panics when redis-server is missing: callers are interop
+    /// tests that mean nothing without it.
+    pub fn redis_in(dir: &std::path::Path, args: &[&str]) -> Server {
+        let port = free_port();
+        let mut all: Vec<String> = vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--save".into(),
+            "".into(),
+            "--appendonly".into(),
+            "no".into(),
+            // Debian's redis-server 7.0 defaults this to 512; upstream Redis 7.0 and
+            // shardis use 128. Files moved between them then keep the same encodings.
+            "--hash-max-listpack-entries".into(),
+            "128".into(),
+        ];
+        all.extend(args.iter().map(|s| s.to_string()));
+        Self::spawn_in("redis-server", &all, port, dir.to_path_buf())
     }
 
     /// Starts shardis with exactly these arguments (the caller picks the port).
@@ -80,30 +138,67 @@ impl Server {
     }
 
     fn spawn(bin: &str, args: &[String], port: u16) -> Server {
+        let mut s = Self::spawn_in(bin, args, port, temp_dir("server"));
+        s.owns_dir = true;
+        s
+    }
+
+    /// Starts `bin` with `args` in the working directory `dir`, which outlives the server.
+    pub fn spawn_in(bin: &str, args: &[String], port: u16, dir: std::path::PathBuf) -> Server {
+        let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
         let child = Command::new(bin)
             .args(args)
+            .current_dir(&dir)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
-        let mut server = Server { child, port };
+        let mut server = Server {
+            child,
+            port,
+            dir,
+            owns_dir: false,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "{bin} did not start on port {port}"
+                "{bin} did not start on port {port}: {}",
+                server.stderr()
             );
             assert!(
                 server.child.try_wait().unwrap().is_none(),
-                "{bin} exited at start (port {port})"
+                "{bin} exited at start (port {port}): {}",
+                server.stderr()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(
             server.child.try_wait().unwrap().is_none(),
-            "{bin} exited at start (port {port})"
+            "{bin} exited at start (port {port}): {}",
+            server.stderr()
         );
         server
+    }
+
+    /// What the server wrote to stderr so far (its last 4 KiB).
+    pub fn stderr(&self) -> String {
+        let s = std::fs::read(self.dir.join("stderr.log")).unwrap_or_default();
+        String::from_utf8_lossy(&s[s.len().saturating_sub(4096)..]).into_owned()
+    }
+
+    /// Waits up to `secs` for the process to exit by itself; its exit code if it did.
+    pub fn wait_exit(&mut self, secs: u64) -> Option<Option<i32>> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status.code());
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn raw(&self) -> Raw {
@@ -132,6 +227,16 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "server on port {} (dir {}) wrote to stderr:\n{}",
+                self.port,
+                self.dir.display(),
+                self.stderr()
+            );
+        } else if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -1,0 +1,263 @@
+//! The append-only log's command side: which record each write command leaves, in the order
+//! the writes happened, and how far the log must be durable before a client's reply may go.
+//! It must not depend on sockets or an async runtime; files are `shardis-persist`'s.
+//!
+//! Ordering: a command's record is appended by the keyspace's commit hook, under the shard
+//! locks of the write it describes, so two writes to one key are logged in the order they
+//! happened even when they ran on different threads. A transaction's records are collected
+//! and appended as one MULTI … EXEC block before it releases its shards.
+//!
+//! Determinism: a record must replay to the same effect later. Relative expiries become
+//! absolute (PXAT, PEXPIREAT), INCRBYFLOAT becomes SET, SPOP becomes SREM, blocking pops
+//! become their non-blocking forms, and a key found expired is logged as a DEL before the
+//! command that found it, as Redis propagates them.
+
+use parking_lot::RwLock;
+use shardis_persist::aof_writer::AofWriter;
+use shardis_protocol::Args;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+
+/// The log's shared state: whether commands are logged and the writer they go to.
+#[derive(Default)]
+pub struct Aof {
+    on: AtomicBool,
+    writer: RwLock<Option<Arc<AofWriter>>>,
+    /// Raised by the writer while writing fails; write commands then get MISCONF.
+    failed: Arc<AtomicBool>,
+}
+
+impl Aof {
+    /// Whether write commands are being logged (one relaxed load per write command).
+    #[inline]
+    pub fn on(&self) -> bool {
+        self.on.load(Relaxed)
+    }
+
+    /// Starts logging to `w` (or stops, with `None`).
+    pub fn set_writer(&self, w: Option<Arc<AofWriter>>) {
+        let on = w.is_some();
+        *self.writer.write() = w;
+        self.on.store(on, Relaxed);
+    }
+
+    pub fn writer(&self) -> Option<Arc<AofWriter>> {
+        self.writer.read().clone()
+    }
+
+    /// The flag a writer raises while its writes fail.
+    pub fn failed_flag(&self) -> Arc<AtomicBool> {
+        self.failed.clone()
+    }
+
+    /// Whether writes must be refused because the log can't be written (one relaxed load).
+    #[inline]
+    pub fn failing(&self) -> bool {
+        self.failed.load(Relaxed)
+    }
+
+    /// The error that stops writes, for the MISCONF text.
+    pub fn failure(&self) -> Option<String> {
+        self.writer().and_then(|w| w.failure())
+    }
+
+    fn append<'a>(&self, records: impl IntoIterator<Item = (Option<usize>, &'a [u8])>) -> u64 {
+        match &*self.writer.read() {
+            Some(w) => w.append(records),
+            None => 0,
+        }
+    }
+}
+
+/// The record of the command running on this thread.
+#[derive(Default)]
+struct Rec {
+    /// A write command runs and its record is not appended yet.
+    active: bool,
+    db: usize,
+    buf: Vec<u8>,
+    /// The log offset a client must see durable: the end of the last record appended.
+    last_end: u64,
+    /// Records of the running transaction, appended together at its end.
+    tx: Option<Vec<(usize, Vec<u8>)>>,
+}
+
+thread_local! {
+    static REC: RefCell<Rec> = RefCell::default();
+}
+
+/// RESP multibulk, as the log stores commands.
+fn encode<'a>(buf: &mut Vec<u8>, args: impl ExactSizeIterator<Item = &'a [u8]>) {
+    buf.clear();
+    let mut n = itoa::Buffer::new();
+    buf.push(b'*');
+    buf.extend_from_slice(n.format(args.len()).as_bytes());
+    buf.extend_from_slice(b"\r\n");
+    for a in args {
+        buf.push(b'$');
+        buf.extend_from_slice(n.format(a.len()).as_bytes());
+        buf.extend_from_slice(b"\r\n");
+        buf.extend_from_slice(a);
+        buf.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Before a write command runs: its record is its own arguments unless the handler
+/// rewrites it. Blocking commands are logged in their non-blocking form right away.
+pub(crate) fn begin(db: usize, name: &str, args: &Args<'_>) {
+    REC.with_borrow_mut(|r| {
+        r.active = true;
+        r.db = db;
+        match nonblocking_form(name, args) {
+            Some(v) => encode(&mut r.buf, v.iter().map(|a| &a[..])),
+            None => encode(&mut r.buf, (0..args.len()).map(|i| args.get(i))),
+        }
+    });
+}
+
+/// After the command: no record may be appended any more. Returns the log offset the
+/// client must wait for (0 if it appended nothing).
+pub(crate) fn finish() -> u64 {
+    REC.with_borrow_mut(|r| {
+        r.active = false;
+        std::mem::take(&mut r.last_end)
+    })
+}
+
+/// Whether the running command's record is still to be appended (so a handler knows
+/// whether building a rewritten record is worth it).
+pub fn logging() -> bool {
+    REC.with_borrow(|r| r.active)
+}
+
+/// Replaces the running command's record, before the locks of its write are released.
+pub fn rewrite(args: &[&[u8]]) {
+    REC.with_borrow_mut(|r| {
+        if r.active {
+            encode(&mut r.buf, args.iter().copied());
+        }
+    });
+}
+
+/// The running command changed nothing worth replaying: no record.
+pub fn skip() {
+    REC.with_borrow_mut(|r| r.active = false);
+}
+
+/// The keyspace's commit hook: appends the running command's record (once), under the
+/// locks of the write it describes.
+pub(crate) fn commit(aof: &Aof) {
+    REC.with_borrow_mut(|r| {
+        if !r.active {
+            return;
+        }
+        r.active = false;
+        if let Some(tx) = &mut r.tx {
+            tx.push((r.db, r.buf.clone()));
+            return;
+        }
+        let end = aof.append([(Some(r.db), &r.buf[..])]);
+        r.last_end = r.last_end.max(end);
+    });
+}
+
+/// A key found expired (and reclaimed) is logged as deleted, ahead of the command that
+/// found it: a replay, which never expires keys, must not see it.
+pub(crate) fn expired(aof: &Aof, db: usize, key: &[u8]) {
+    let mut buf = Vec::with_capacity(key.len() + 24);
+    encode(&mut buf, [&b"DEL"[..], key].into_iter());
+    let end = aof.append([(Some(db), &buf[..])]);
+    REC.with_borrow_mut(|r| r.last_end = r.last_end.max(end));
+}
+
+/// EXEC's records are gathered while it runs and appended as one block before its
+/// shards are released.
+pub(crate) struct Tx {
+    on: bool,
+}
+
+impl Tx {
+    pub(crate) fn begin(aof: &Aof) -> Tx {
+        let on = aof.on();
+        if on {
+            REC.with_borrow_mut(|r| r.tx = Some(Vec::new()));
+        }
+        Tx { on }
+    }
+
+    /// Appends the block; returns the offset the client must wait for.
+    pub(crate) fn end(self, aof: &Aof) -> u64 {
+        if !self.on {
+            return 0;
+        }
+        let recs = REC.with_borrow_mut(|r| r.tx.take()).unwrap_or_default();
+        if recs.is_empty() {
+            return 0;
+        }
+        let (mut multi, mut exec) = (Vec::new(), Vec::new());
+        encode(&mut multi, [&b"MULTI"[..]].into_iter());
+        encode(&mut exec, [&b"EXEC"[..]].into_iter());
+        let block = std::iter::once((None, &multi[..]))
+            .chain(recs.iter().map(|(db, b)| (Some(*db), &b[..])))
+            .chain(std::iter::once((None, &exec[..])));
+        aof.append(block)
+    }
+}
+
+/// Runs `f` (serving a blocked client) with `args` as the record of what it does, and
+/// returns its result with the log offset its record ends at.
+pub(crate) fn scoped<R>(aof: &Aof, db: usize, args: &[&[u8]], f: impl FnOnce() -> R) -> (R, u64) {
+    if !aof.on() {
+        return (f(), 0);
+    }
+    let outer = REC.with_borrow_mut(|r| {
+        let mut mine = Rec {
+            active: true,
+            db,
+            ..Rec::default()
+        };
+        encode(&mut mine.buf, args.iter().copied());
+        mine.tx = r.tx.take();
+        std::mem::replace(r, mine)
+    });
+    let out = f();
+    let end = REC.with_borrow_mut(|r| {
+        let mine = std::mem::replace(r, outer);
+        r.tx = mine.tx;
+        // The command that served the client waits for the record too (harmless when it is
+        // another client's push, needed when a blocking command is served at once).
+        r.last_end = r.last_end.max(mine.last_end);
+        mine.last_end
+    });
+    (out, end)
+}
+
+/// The non-blocking command a blocking one is logged as: it pops from the first non-empty
+/// key exactly as the blocking form does when data is there, and does nothing otherwise,
+/// so a replay never waits.
+fn nonblocking_form(name: &str, args: &Args<'_>) -> Option<Vec<Vec<u8>>> {
+    let a = |i: usize| args.get(i).to_vec();
+    let n = args.len();
+    let keys = |from: usize, to: usize| (from..to).map(a);
+    let v = |s: &str| s.as_bytes().to_vec();
+    Some(match name {
+        "blpop" | "brpop" => {
+            let mut out = vec![v("LMPOP"), (n - 2).to_string().into_bytes()];
+            out.extend(keys(1, n - 1));
+            out.push(v(if name == "blpop" { "LEFT" } else { "RIGHT" }));
+            out
+        }
+        "bzpopmin" | "bzpopmax" => {
+            let mut out = vec![v("ZMPOP"), (n - 2).to_string().into_bytes()];
+            out.extend(keys(1, n - 1));
+            out.push(v(if name == "bzpopmin" { "MIN" } else { "MAX" }));
+            out
+        }
+        "blmpop" => std::iter::once(v("LMPOP")).chain(keys(2, n)).collect(),
+        "bzmpop" => std::iter::once(v("ZMPOP")).chain(keys(2, n)).collect(),
+        "blmove" => std::iter::once(v("LMOVE")).chain(keys(1, n - 1)).collect(),
+        "brpoplpush" => vec![v("RPOPLPUSH"), a(1), a(2)],
+        _ => return None,
+    })
+}
