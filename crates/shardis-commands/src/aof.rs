@@ -16,7 +16,10 @@ use parking_lot::RwLock;
 use shardis_persist::aof_writer::AofWriter;
 use shardis_protocol::Args;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool,
+    Ordering::{Relaxed, Release, SeqCst},
+};
 use std::sync::Arc;
 
 /// The log's shared state: whether commands are logged and the writer they go to.
@@ -35,11 +38,21 @@ impl Aof {
         self.on.load(Relaxed)
     }
 
-    /// Starts logging to `w` (or stops, with `None`).
-    pub fn set_writer(&self, w: Option<Arc<AofWriter>>) {
+    /// Starts logging to `w` (or stops, with `None`). The keyspace's commit hook is
+    /// called only while logging, so writes pay nothing for the log when it is off.
+    pub fn set_writer(&self, ks: &shardis_keyspace::Keyspace, w: Option<Arc<AofWriter>>) {
         let on = w.is_some();
         *self.writer.write() = w;
-        self.on.store(on, Relaxed);
+        ks.set_commit_hook_on(on);
+        self.on.store(on, SeqCst);
+    }
+
+    /// Turning the log on, before its first instant: write commands start making records
+    /// (appended only once the writer is set), and those that started without one are
+    /// waited for, so each write is either in the snapshot taken next or logged after it.
+    pub fn prepare_on(&self) {
+        self.on.store(true, SeqCst);
+        quiesce();
     }
 
     pub fn writer(&self) -> Option<Arc<AofWriter>> {
@@ -85,6 +98,40 @@ struct Rec {
 
 thread_local! {
     static REC: RefCell<Rec> = RefCell::default();
+    /// This thread is inside a write command (see [`enter_write`]).
+    static BUSY: Arc<AtomicBool> = {
+        let flag = Arc::new(AtomicBool::new(false));
+        BUSY_FLAGS.lock().push(flag.clone());
+        flag
+    };
+}
+
+/// Every thread's [`BUSY`] flag, for [`quiesce`].
+static BUSY_FLAGS: parking_lot::Mutex<Vec<Arc<AtomicBool>>> = parking_lot::Mutex::new(Vec::new());
+
+/// A write command starts: returns whether it is logged. Paired with [`quiesce`] through
+/// sequentially consistent operations, so a command either sees the log on or is waited
+/// for before the log's first instant.
+pub(crate) fn enter_write(aof: &Aof) -> bool {
+    BUSY.with(|b| b.store(true, SeqCst));
+    aof.on.load(SeqCst)
+}
+
+/// The write command is over.
+pub(crate) fn leave_write() {
+    BUSY.with(|b| b.store(false, Release));
+}
+
+/// Waits until every write command that may have started before the log was switched on
+/// is over. Must be called with no shard lock held (those commands may wait for one).
+fn quiesce() {
+    let flags: Vec<Arc<AtomicBool>> = BUSY_FLAGS.lock().clone();
+    let mine = BUSY.with(|b| b.clone());
+    for f in flags.iter().filter(|f| !Arc::ptr_eq(f, &mine)) {
+        while f.load(SeqCst) {
+            std::thread::yield_now();
+        }
+    }
 }
 
 /// RESP multibulk, as the log stores commands.

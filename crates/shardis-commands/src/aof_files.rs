@@ -131,7 +131,7 @@ pub fn start(shared: &Shared) -> Result<(), String> {
         .base_size
         .store(dir_size(&n.dir, &manifest), Relaxed);
     *shared.aof_files.manifest.lock() = Some(manifest);
-    shared.aof.set_writer(Some(w));
+    shared.aof.set_writer(&shared.keyspace, Some(w));
     Ok(())
 }
 
@@ -311,6 +311,12 @@ pub fn start_rewrite(shared: &Shared) -> Result<(), String> {
     if shared.keyspace.snapshot_running() || p.rewriting() {
         return Err("Background append only file rewriting already in progress".into());
     }
+    // Inside EXEC (CONFIG SET appendonly yes queued in a transaction) the instant can't be
+    // taken here: the cron starts it right after.
+    if shardis_keyspace::in_transaction() {
+        p.scheduled.store(true, Relaxed);
+        return Ok(());
+    }
     let me = shared.me().ok_or("shutting down")?;
     let n = names(shared);
     std::fs::create_dir_all(&n.dir).map_err(|e| e.to_string())?;
@@ -342,9 +348,12 @@ pub fn start_rewrite(shared: &Shared) -> Result<(), String> {
         None
     };
     *p.rewrite_started.lock() = Some(Instant::now());
+    if enabling {
+        shared.aof.prepare_on();
+    }
     let start = shared.keyspace.begin_snapshot_with(|| match &new_writer {
         // Turning the log on: every write after the instant is logged.
-        Some(w) => shared.aof.set_writer(Some(w.clone())),
+        Some(w) => shared.aof.set_writer(&shared.keyspace, Some(w.clone())),
         None => {
             if let Some(w) = shared.aof.writer() {
                 w.rotate(incr_path.clone());
@@ -352,6 +361,9 @@ pub fn start_rewrite(shared: &Shared) -> Result<(), String> {
         }
     });
     let Some(start) = start else {
+        if enabling {
+            shared.aof.set_writer(&shared.keyspace, None);
+        }
         *p.rewrite_started.lock() = None;
         return Err("Background append only file rewriting already in progress".into());
     };
@@ -422,7 +434,7 @@ pub fn set_enabled(shared: &Shared, on: bool) -> Result<(), String> {
     if let Some(w) = shared.aof.writer() {
         w.sync_all(std::time::Duration::from_secs(10));
     }
-    shared.aof.set_writer(None);
+    shared.aof.set_writer(&shared.keyspace, None);
     Ok(())
 }
 

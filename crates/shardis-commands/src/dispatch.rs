@@ -161,6 +161,15 @@ pub(crate) fn run(
             return Outcome::Paused(wait);
         }
     }
+    if sess.multi.is_some() && spec.has_flag("no_multi") {
+        shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
+        return reject(
+            shared,
+            sess,
+            "Command not allowed inside a transaction",
+            out,
+        );
+    }
     if sess.multi.is_some() && !runs_inside_multi(spec.name) {
         crate::multi::queue(sess, &args, writes, out);
         return Outcome::Done;
@@ -178,7 +187,7 @@ pub(crate) fn run(
     shardis_keyspace::set_write_command(is_write);
     // A running snapshot needs no old versions of what read-only commands look at.
     shardis_keyspace::set_read_only(!is_write && spec.has_flag("readonly"));
-    if is_write && shared.aof.on() {
+    if is_write && crate::aof::enter_write(&shared.aof) {
         crate::aof::begin(sess.db, spec.name, &args);
     }
     let scope = (is_write && (tracking || shared.keyspace.watching()))
@@ -203,6 +212,9 @@ pub(crate) fn run(
     events.finish(shared, sess.id(), out, mark);
     shardis_keyspace::set_read_only(false);
     sess.aof_wait = sess.aof_wait.max(crate::aof::finish());
+    if is_write {
+        crate::aof::leave_write();
+    }
     drop(scope);
     let nanos = start.elapsed().as_nanos() as u64;
     if result.is_ok() && matches!(spec.name, "flushall" | "flushdb") {

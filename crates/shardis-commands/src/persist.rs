@@ -352,6 +352,9 @@ pub fn load_at_startup(shared: &Shared) -> Result<Option<LoadStats>, String> {
 
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the keyspace, load the file back.
 pub fn debug_reload(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    if shardis_keyspace::in_transaction() {
+        return Err(err("DEBUG RELOAD is not allowed inside a transaction"));
+    }
     let (mut flush, mut save) = (true, true);
     for a in args.tail(2).iter() {
         if is(a, "merge") {

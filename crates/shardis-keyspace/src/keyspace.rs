@@ -123,6 +123,8 @@ pub struct Keyspace {
     /// Called when a command's locks that changed something are about to be released
     /// (the append-only log's record, which must be ordered as the writes are).
     commit_hook: OnceLock<CommitHook>,
+    /// Whether the commit hook wants calls (the log is on), so writes skip it otherwise.
+    commit_hook_on: AtomicBool,
     /// Replaying a log: nothing counts as expired, as in Redis while loading, so commands
     /// replay against the data they first ran on.
     loading: AtomicBool,
@@ -167,6 +169,7 @@ impl Keyspace {
             hook: OnceLock::new(),
             snapshotting: AtomicBool::new(false),
             commit_hook: OnceLock::new(),
+            commit_hook_on: AtomicBool::new(false),
             loading: AtomicBool::new(false),
         }
     }
@@ -177,6 +180,11 @@ impl Keyspace {
     /// records is in the order the writes happened.
     pub fn set_commit_hook(&self, hook: CommitHook) {
         let _ = self.commit_hook.set(hook);
+    }
+
+    /// Turns calls of the commit hook on or off.
+    pub fn set_commit_hook_on(&self, on: bool) {
+        self.commit_hook_on.store(on, Ordering::Relaxed);
     }
 
     /// Turns replay mode on or off: while on, no key is treated as expired.
@@ -611,6 +619,12 @@ thread_local! {
     static HOLDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Whether this thread runs a transaction that holds shards (work that locks every shard,
+/// like a snapshot's instant, must not start there).
+pub fn in_transaction() -> bool {
+    HOLDING.get()
+}
+
 /// Whether reads by the command about to run on this thread update keys' access clocks.
 /// A thread-local because the flag belongs to the client (CLIENT NO-TOUCH) while the clock
 /// lives deep in the keyspace, and commands run to completion on one thread.
@@ -646,7 +660,7 @@ impl Drop for Locked<'_> {
                 }
             }
         });
-        if self.mutated {
+        if self.mutated && ks.commit_hook_on.load(Ordering::Relaxed) {
             if let Some(hook) = ks.commit_hook.get() {
                 hook();
             }

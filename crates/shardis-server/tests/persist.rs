@@ -803,3 +803,39 @@ fn info_persistence_has_redis_fields() {
         "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
     );
 }
+
+#[test]
+fn persistence_commands_in_transactions_match_redis() {
+    let script = "\
+MULTI
+SAVE
+SET a 1
+EXEC
+MULTI
+BGSAVE
+BGSAVE now
+EXEC
+MULTI
+SHUTDOWN
+DISCARD
+LASTSAVE
+";
+    compare_scripts(&[script], |port, script| {
+        let mut c = common::Raw::connect(port);
+        script
+            .lines()
+            .map(|l| {
+                let words: Vec<&[u8]> = l.split(' ').map(str::as_bytes).collect();
+                c.send_cmd(&words);
+                let r = c.read_reply();
+                // LASTSAVE's time differs between two servers; its type must not.
+                let r = if l == "LASTSAVE" {
+                    r[..1].to_string()
+                } else {
+                    r
+                };
+                format!("{l} -> {r}")
+            })
+            .collect()
+    });
+}
