@@ -211,8 +211,8 @@ pub(crate) fn run(
     };
     events.finish(shared, sess.id(), out, mark);
     shardis_keyspace::set_read_only(false);
-    sess.aof_wait = sess.aof_wait.max(crate::aof::finish());
     if is_write {
+        sess.aof_wait = sess.aof_wait.max(crate::aof::finish());
         crate::aof::leave_write();
     }
     drop(scope);

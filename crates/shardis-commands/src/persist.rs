@@ -268,8 +268,18 @@ pub fn bgsave(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         2 if is(args.get(1), "schedule") => true,
         _ => return Err(CmdError::Syntax),
     };
-    if ctx.shared.persist.bgsave_running() || ctx.shared.keyspace.snapshot_running() {
+    if ctx.shared.persist.bgsave_running() {
         return Err(err("Background save already in progress"));
+    }
+    // The one snapshot is busy with an AOF rewrite: as Redis answers when another child
+    // process runs, SCHEDULE queues the save for when it is done.
+    if ctx.shared.keyspace.snapshot_running() {
+        if schedule {
+            ctx.shared.persist.scheduled.store(true, Relaxed);
+            ctx.out.simple("Background saving scheduled");
+            return Ok(());
+        }
+        return Err(err("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."));
     }
     // Inside EXEC this thread holds shards, so the instant can't be taken here; Redis
     // schedules it in that case too.
@@ -278,7 +288,6 @@ pub fn bgsave(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         ctx.out.simple("Background saving scheduled");
         return Ok(());
     }
-    let _ = schedule;
     match start_bgsave(ctx.shared) {
         Ok(()) => ctx.out.simple("Background saving started"),
         Err(e) => return Err(err(e)),
@@ -542,8 +551,13 @@ pub fn save_for_shutdown(shared: &Shared) -> Result<(), String> {
         old
     };
     // Writes that passed the pause check just before it was set finish their (short)
-    // shard work in this time, so their effects are inside the snapshot.
+    // shard work in this time, so their effects are inside the snapshot. A background
+    // save or rewrite in progress is waited for: the final save needs the snapshot.
     std::thread::sleep(std::time::Duration::from_millis(5));
+    let deadline = Instant::now() + std::time::Duration::from_secs(600);
+    while shared.keyspace.snapshot_running() && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     save_now(shared).map(|_| ()).inspect_err(|_| {
         let mut p = shared.pause.lock();
         (p.until, p.write_only) = old;

@@ -633,3 +633,117 @@ fn disk_full_refuses_writes_then_recovers() {
     assert_eq!(c.cmd(&["GET", "after"]), "$1\r\n1\r\n");
     drop(s);
 }
+
+#[test]
+fn disk_full_with_always_holds_replies_and_rdb_recovers_by_itself() {
+    let Some(fs) = Tmpfs::mount("2m") else {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)");
+        return;
+    };
+    let dir = fs.0.clone();
+    // appendfsync always: a write that can't reach the disk is not acknowledged until it
+    // can; then it is.
+    let s = Server::start_in(
+        &dir,
+        &[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+        ],
+    );
+    let mut c = common::Raw::connect(s.port);
+    assert_eq!(c.cmd(&["SET", "before", "1"]), "+OK\r\n");
+    let filler = dir.join("filler");
+    let free = fs_free(&dir);
+    std::fs::write(&filler, vec![0u8; free.saturating_sub(4096) as usize]).unwrap();
+    let big = "y".repeat(64 * 1024);
+    c.send_cmd(&[b"SET", b"held", big.as_bytes()]);
+    c.r.get_ref()
+        .set_read_timeout(Some(Duration::from_millis(700)))
+        .unwrap();
+    let mut line = String::new();
+    let early = std::io::BufRead::read_line(&mut c.r, &mut line);
+    assert!(early.is_err(), "acknowledged on a full disk: {line:?}");
+    std::fs::remove_file(&filler).unwrap();
+    c.r.get_ref()
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    assert_eq!(
+        c.read_reply(),
+        "+OK\r\n",
+        "acknowledged once the disk has room"
+    );
+    drop(s);
+    let s = Server::start_in(&dir, &["--save", "", "--appendonly", "yes"]);
+    let mut c = common::Raw::connect(s.port);
+    assert!(c.cmd(&["STRLEN", "held"]) == format!(":{}\r\n", big.len()));
+    drop(s);
+    let _ = std::fs::remove_dir_all(dir.join("appendonlydir"));
+    // RDB: a background save that fails on the full disk stops writes (MISCONF); once
+    // there is room again the save point's retry succeeds and writes come back by themselves.
+    let s = Server::start_in(&dir, &["--save", "1 1", "--rdbcompression", "no"]);
+    let mut c = common::Raw::connect(s.port);
+    let value = "z".repeat(100_000);
+    for i in 0..5 {
+        assert_eq!(c.cmd(&["SET", &format!("k{i}"), &value]), "+OK\r\n");
+    }
+    let free = fs_free(&dir);
+    std::fs::write(&filler, vec![0u8; free.saturating_sub(64 * 1024) as usize]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let refused = loop {
+        let r = c.cmd(&["SET", "probe", "1"]);
+        if r.starts_with("-MISCONF") {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the save never failed: {r}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(refused.contains("stop-writes-on-bgsave-error"), "{refused}");
+    assert!(c.cmd(&["GET", "k0"]).starts_with("$100000"), "reads go on");
+    std::fs::remove_file(&filler).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c.cmd(&["SET", "probe", "2"]) != "+OK\r\n" {
+        assert!(
+            Instant::now() < deadline,
+            "no recovery after the disk had room again"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(s);
+}
+
+/// Free bytes on the filesystem holding `dir`.
+fn fs_free(dir: &Path) -> u64 {
+    let out = std::process::Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn info_persistence_with_the_log_on_has_redis_fields() {
+    let rdir = temp_dir("aof-info-redis");
+    let r = Server::redis_in(&rdir, &["--appendonly", "yes"]);
+    let s = Server::start(&["--appendonly", "yes"]);
+    let fields = |port: u16| -> Vec<String> {
+        let info: String = redis::cmd("INFO")
+            .arg("persistence")
+            .query(&mut conn(port))
+            .unwrap();
+        info.lines()
+            .filter_map(|l| l.split_once(':').map(|(k, _)| k.to_string()))
+            .collect()
+    };
+    assert_eq!(fields(r.port), fields(s.port));
+    drop(r);
+    let _ = std::fs::remove_dir_all(rdir);
+}
