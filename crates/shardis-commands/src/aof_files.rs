@@ -277,8 +277,8 @@ fn replay_file(
     Ok(commands)
 }
 
-/// Writes a base file: an RDB snapshot (the preamble form) of the instant `start` was
-/// taken, or of now when `start` is `None`.
+/// Writes a base file of the instant `start` was taken (or of now, with `None`): an RDB
+/// snapshot (`aof-use-rdb-preamble yes`) or the commands that rebuild the dataset.
 fn write_base(
     shared: &Shared,
     n: &Names,
@@ -292,11 +292,15 @@ fn write_base(
             .begin_snapshot()
             .ok_or("a snapshot is already running")?,
     };
+    if !n.preamble {
+        return shardis_persist::save_snapshot_as_commands(&shared.keyspace, &start, path)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+    }
     let opts = shardis_persist::WriteOptions {
         compress: shared.config.read().rdbcompression,
         checksum: true,
     };
-    let _ = n;
     shardis_persist::save_snapshot(&shared.keyspace, &start, path, opts)
         .map(|_| ())
         .map_err(|e| e.to_string())
@@ -400,7 +404,7 @@ fn finish_rewrite(
     mut manifest: Manifest,
     start: shardis_keyspace::SnapshotStart,
 ) -> Result<(), String> {
-    let base = manifest.new_base(&n.filename, true).name.clone();
+    let base = manifest.new_base(&n.filename, n.preamble).name.clone();
     write_base(shared, n, &n.dir.join(&base), Some(start))?;
     // Everything before the instant is in the base now; the incremental files it covers
     // become history, and the one being written stays.

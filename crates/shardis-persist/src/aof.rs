@@ -8,6 +8,7 @@ mod encode;
 mod manifest;
 mod plan;
 mod reader;
+mod rewrite;
 mod sds;
 
 pub use encode::{encode_command, encode_select, encode_timestamp_annotation};
@@ -21,3 +22,4 @@ pub use reader::{
     starts_with_rdb_preamble, AofError, AofReader, Command, MAX_ARGS, MAX_BULK_LEN,
     RDB_PREAMBLE_MAGIC,
 };
+pub use rewrite::encode_entry_as_commands;

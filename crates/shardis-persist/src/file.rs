@@ -110,6 +110,56 @@ fn write_file(
     Ok(stats)
 }
 
+/// Writes the snapshot begun with `start` to `path` as commands (an AOF-format base, for
+/// `aof-use-rdb-preamble no`), through a temporary file fsynced and renamed like an RDB file.
+pub fn save_snapshot_as_commands(
+    ks: &Keyspace,
+    start: &SnapshotStart,
+    path: &Path,
+) -> Result<SaveStats, FileError> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let file = match File::create(&tmp) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = ks.drain_snapshot(start, |_, _| Err(()));
+                return Err(io_err(&tmp)(e));
+            }
+        };
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        let mut stats = SaveStats::default();
+        let (mut db_now, mut buf) = (None, Vec::new());
+        ks.drain_snapshot(start, |db, entries| {
+            buf.clear();
+            if db_now != Some(db) {
+                crate::aof::encode_select(&mut buf, db as u32);
+                db_now = Some(db);
+            }
+            for e in &entries {
+                crate::aof::encode_entry_as_commands(
+                    &mut buf,
+                    e.key.as_bytes(),
+                    &e.value,
+                    e.expire_ms,
+                );
+            }
+            stats.keys += entries.len() as u64;
+            w.write_all(&buf)
+        })
+        .map_err(io_err(&tmp))?;
+        let file = w.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
+        file.sync_all().map_err(io_err(&tmp))?;
+        stats.bytes = file.metadata().map_err(io_err(&tmp))?.len();
+        std::fs::rename(&tmp, path).map_err(io_err(path))?;
+        sync_dir(path).map_err(io_err(path))?;
+        Ok(stats)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// The aux fields Redis 7.0 writes at the top of a file.
 fn header<W: Write>(w: &mut RdbWriter<W>, at_ms: u64) -> io::Result<()> {
     w.aux(b"redis-ver", RDB_REDIS_VER.as_bytes())?;

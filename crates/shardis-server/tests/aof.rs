@@ -747,3 +747,49 @@ fn info_persistence_with_the_log_on_has_redis_fields() {
     drop(r);
     let _ = std::fs::remove_dir_all(rdir);
 }
+
+#[test]
+fn rewrite_without_rdb_preamble_writes_commands() {
+    let dir = temp_dir("aof-nopreamble");
+    let s = Server::start_in(
+        &dir,
+        &[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--aof-use-rdb-preamble",
+            "no",
+        ],
+    );
+    let mut c = conn(s.port);
+    for line in SCRIPT.lines().filter(|l| !l.starts_with("FLUSHDB")) {
+        run(&mut c, line);
+    }
+    for i in 0..300 {
+        run(&mut c, &format!("ZADD bigz {} m{i}", i as f64 / 7.0));
+        run(&mut c, &format!("HSET bigh f{i} {i}"));
+    }
+    run(&mut c, "ZADD bigz 1e-300 tiny -inf low");
+    let _: RV = redis::cmd("BGREWRITEAOF").query(&mut c).unwrap();
+    wait_rewrite(&mut c);
+    run(&mut c, "SET after 1");
+    let before = contents(s.port, 16);
+    drop(s);
+    let names: Vec<String> = std::fs::read_dir(dir.join("appendonlydir"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with(".base.aof")), "{names:?}");
+    let s = Server::start_in(&dir, &["--save", "", "--appendonly", "yes"]);
+    assert_eq!(before, contents(s.port, 16));
+    drop(s);
+    let r = Server::redis_in(&dir, &["--appendonly", "yes"]);
+    assert_eq!(
+        before,
+        contents(r.port, 16),
+        "redis-server loading the command base"
+    );
+    drop(r);
+    let _ = std::fs::remove_dir_all(&dir);
+}
