@@ -122,9 +122,10 @@ pub(crate) fn leave_write() {
     BUSY.with(|b| b.store(false, Release));
 }
 
-/// Waits until every write command that may have started before the log was switched on
-/// is over. Must be called with no shard lock held (those commands may wait for one).
-fn quiesce() {
+/// Waits until every write command running on another thread is over (those that started
+/// before a switch: the log turned on, writes paused for the final save). Must be called
+/// with no shard lock held (those commands may wait for one).
+pub(crate) fn quiesce() {
     let flags: Vec<Arc<AtomicBool>> = BUSY_FLAGS.lock().clone();
     let mine = BUSY.with(|b| b.clone());
     for f in flags.iter().filter(|f| !Arc::ptr_eq(f, &mine)) {

@@ -550,10 +550,10 @@ pub fn save_for_shutdown(shared: &Shared) -> Result<(), String> {
         shared.paused.store(true, Relaxed);
         old
     };
-    // Writes that passed the pause check just before it was set finish their (short)
-    // shard work in this time, so their effects are inside the snapshot. A background
-    // save or rewrite in progress is waited for: the final save needs the snapshot.
-    std::thread::sleep(std::time::Duration::from_millis(5));
+    // Writes that passed the pause check just before it was set are waited for, so their
+    // effects are inside the snapshot. A background save or rewrite in progress is waited
+    // for too: the final save needs the snapshot.
+    crate::aof::quiesce();
     let deadline = Instant::now() + std::time::Duration::from_secs(600);
     while shared.keyspace.snapshot_running() && Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(10));
