@@ -567,3 +567,86 @@ pub fn bulks(r: &Reply) -> Vec<String> {
         other => panic!("expected an array, got {other:?}"),
     }
 }
+
+/// A seeded random mix of write commands of every family on a few keys (so types collide
+/// and commands fail as well as succeed), with transactions, database switches and
+/// non-deterministic commands.
+pub fn random_writes(seed: u64, n: usize) -> Vec<String> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let k = format!("k{}", rng.usize(..10));
+        let k2 = format!("k{}", rng.usize(..10));
+        let v = match rng.u8(..4) {
+            0 => rng.i64(-50..50).to_string(),
+            1 => format!("{}.{}", rng.i64(-9..9), rng.u8(..99)),
+            2 => "x".repeat(rng.usize(..80)),
+            _ => format!("v{}", rng.u8(..20)),
+        };
+        let i = rng.i64(-3..6);
+        let cmd = match rng.u8(..60) {
+            0 => format!("SET {k} {v}"),
+            1 => format!("SET {k} {v} EX {}", rng.u32(100..10000)),
+            2 => format!("SET {k} {v} PX {} NX", rng.u32(100000..900000)),
+            3 => format!("SET {k} {v} KEEPTTL XX GET"),
+            4 => format!("APPEND {k} {v}"),
+            5 => format!("INCRBY {k} {i}"),
+            6 => format!("INCRBYFLOAT {k} 1.{}", rng.u8(..99)),
+            7 => format!("SETRANGE {k} {} {v}", rng.u8(..10)),
+            8 => format!("GETDEL {k}"),
+            9 => format!("GETEX {k} PX {}", rng.u32(100000..900000)),
+            10 => format!("MSET {k} {v} {k2} {v}"),
+            11 => format!("SETBIT {k} {} 1", rng.u16(..100)),
+            12 => format!("LPUSH {k} {v} {v}a"),
+            13 => format!("RPUSH {k} {v}"),
+            14 => format!("LPOP {k} {}", rng.u8(1..3)),
+            15 => format!("RPOP {k}"),
+            16 => format!("LSET {k} {i} {v}"),
+            17 => format!("LINSERT {k} BEFORE {v} new"),
+            18 => format!("LREM {k} {i} {v}"),
+            19 => format!("LTRIM {k} {i} {}", rng.i64(-3..8)),
+            20 => format!("LMOVE {k} {k2} LEFT RIGHT"),
+            21 => format!("RPOPLPUSH {k} {k2}"),
+            22 => format!("LMPOP 2 {k} {k2} RIGHT COUNT 2"),
+            23 => format!("BLPOP {k} {k2} 0.01"),
+            24 => format!("SADD {k} {v} {} {}", rng.u8(..30), rng.u8(..30)),
+            25 => format!("SREM {k} {v} {}", rng.u8(..30)),
+            26 => format!("SPOP {k}"),
+            27 => format!("SPOP {k} {}", rng.u8(..4)),
+            28 => format!("SMOVE {k} {k2} {}", rng.u8(..30)),
+            29 => format!("SINTERSTORE {k} {k2} {k}"),
+            30 => format!("SUNIONSTORE {k} {k2} {k}"),
+            31 => format!("SDIFFSTORE {k2} {k} {k2}"),
+            32 => format!("HSET {k} f{} {v}", rng.u8(..8)),
+            33 => format!("HDEL {k} f{}", rng.u8(..8)),
+            34 => format!("HINCRBY {k} f{} {i}", rng.u8(..8)),
+            35 => format!("HINCRBYFLOAT {k} f{} 0.{}", rng.u8(..8), rng.u8(..99)),
+            36 => format!("HSETNX {k} f{} {v}", rng.u8(..8)),
+            37 => format!("ZADD {k} {i} m{} {}.5 m{}", rng.u8(..10), i, rng.u8(..10)),
+            38 => format!("ZADD {k} GT CH {i} m{}", rng.u8(..10)),
+            39 => format!("ZINCRBY {k} {i} m{}", rng.u8(..10)),
+            40 => format!("ZREM {k} m{}", rng.u8(..10)),
+            41 => format!("ZPOPMIN {k} {}", rng.u8(1..3)),
+            42 => format!("ZPOPMAX {k}"),
+            43 => format!("ZREMRANGEBYRANK {k} 0 {}", rng.u8(..2)),
+            44 => format!("ZUNIONSTORE {k} 2 {k} {k2} WEIGHTS 2 1"),
+            45 => format!("ZINTERSTORE {k2} 2 {k} {k2} AGGREGATE MAX"),
+            46 => format!("ZRANGESTORE {k2} {k} 0 -1"),
+            47 => format!("ZMPOP 2 {k} {k2} MAX COUNT 2"),
+            48 => format!("BZPOPMIN {k} 0.01"),
+            49 => format!("DEL {k} {k2}"),
+            50 => format!("EXPIRE {k} {}", rng.u32(1000..100000)),
+            51 => format!("PEXPIRE {k} {} NX", rng.u32(1000000..9000000)),
+            52 => format!("PERSIST {k}"),
+            53 => format!("RENAME {k} {k2}"),
+            54 => format!("COPY {k} {k2} REPLACE"),
+            55 => format!("MOVE {k} {}", rng.u8(..3)),
+            56 => format!("SELECT {}", rng.u8(..3)),
+            57 => "SWAPDB 0 1".to_string(),
+            58 => format!("SORT {k} ALPHA LIMIT 0 5 STORE {k2}"),
+            _ => format!("MULTI\nINCR {k}\nRPUSH {k2} t\nSPOP {k}\nEXEC"),
+        };
+        out.extend(cmd.lines().map(str::to_string));
+    }
+    out
+}
