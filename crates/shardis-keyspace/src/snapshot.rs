@@ -118,13 +118,18 @@ impl Keyspace {
         }
         let dbs: Vec<usize> = (0..self.databases()).collect();
         let mut sizes = vec![(0u64, 0u64); dbs.len()];
+        // Allocated before the locks are taken: every client waits while they are held.
+        let mut owed: Vec<Box<Owed>> = (0..self.slot_count())
+            .map(|s| Owed::new(s / SHARDS_PER_DB))
+            .collect();
         let mut l = self.lock_dbs(&dbs);
         let at_ms = l.now;
-        for (i, g) in l.shards_mut() {
+        for ((i, g), o) in l.shards_mut().zip(owed.drain(..)) {
+            debug_assert_eq!(o.db, i / SHARDS_PER_DB);
             let db = i / SHARDS_PER_DB;
             sizes[db].0 += g.len() as u64;
             sizes[db].1 += g.volatile as u64;
-            g.snap = Some(Owed::new(db));
+            g.snap = Some(o);
         }
         at_instant();
         Some(SnapshotStart { at_ms, sizes })
