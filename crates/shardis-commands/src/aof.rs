@@ -193,21 +193,29 @@ pub fn skip() {
     REC.with_borrow_mut(|r| r.active = false);
 }
 
-/// The keyspace's commit hook: appends the running command's record (once), under the
-/// locks of the write it describes.
-pub(crate) fn commit(aof: &Aof) {
+/// The keyspace's commit hook, run as a command's locks are released: appends its record
+/// (once) if it changed something, and remembers the newest log offset of the shards it
+/// saw, which must be durable before its reply. Returns the offset of its own record.
+pub(crate) fn commit(aof: &Aof, mutated: bool, seen: u64) -> u64 {
     REC.with_borrow_mut(|r| {
-        if !r.active {
-            return;
+        r.last_end = r.last_end.max(seen);
+        if !mutated || !r.active {
+            return r.last_end;
         }
         r.active = false;
         if let Some(tx) = &mut r.tx {
             tx.push((r.db, r.buf.clone()));
-            return;
+            return r.last_end;
         }
         let end = aof.append([(Some(r.db), &r.buf[..])]);
         r.last_end = r.last_end.max(end);
-    });
+        end
+    })
+}
+
+/// After a command that wrote nothing (a read): the log offset its reply must wait for.
+pub(crate) fn take_seen() -> u64 {
+    REC.with_borrow_mut(|r| std::mem::take(&mut r.last_end))
 }
 
 /// A key found expired (and reclaimed) is logged as deleted, ahead of the command that

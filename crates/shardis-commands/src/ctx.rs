@@ -366,7 +366,9 @@ impl Shared {
         let aof = shared.aof.clone();
         shared
             .keyspace
-            .set_commit_hook(Box::new(move || crate::aof::commit(&aof)));
+            .set_commit_hook(Box::new(move |mutated, seen| {
+                crate::aof::commit(&aof, mutated, seen)
+            }));
         shared
     }
 

@@ -214,6 +214,10 @@ pub(crate) fn run(
     if is_write {
         sess.aof_wait = sess.aof_wait.max(crate::aof::finish());
         crate::aof::leave_write();
+    } else if shared.aof.on() {
+        // A read waits for the writes it saw to be durable, as in Redis, whose replies
+        // go out only after the fsync of everything written before them.
+        sess.aof_wait = sess.aof_wait.max(crate::aof::take_seen());
     }
     drop(scope);
     let nanos = start.elapsed().as_nanos() as u64;

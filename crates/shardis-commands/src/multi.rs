@@ -133,7 +133,7 @@ pub fn exec(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
     }
     let (shared, sess, out) = (ctx.shared, &mut *ctx.sess, &mut *ctx.out);
     let (keys, all) = lock_scope(shared, sess, &m);
-    let held = shared
+    let mut held = shared
         .keyspace
         .hold(keys.iter().map(|(d, k)| (*d, &k[..])), all);
     let flag = sess.handle.watch_flag.clone();
@@ -156,7 +156,11 @@ pub fn exec(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
     }
     // Logged as one block while the shards are still held, so nothing else that touches
     // them can be logged in between.
-    sess.aof_wait = sess.aof_wait.max(tx.end(&shared.aof));
+    let logged = tx.end(&shared.aof);
+    if logged > 0 {
+        held.set_log_end(logged);
+    }
+    sess.aof_wait = sess.aof_wait.max(logged);
     sess.in_exec = false;
     drop(held);
     // Clients blocked on keys the transaction filled are served now that its locks are gone.

@@ -85,6 +85,20 @@ pub struct Held<'a> {
     _thread: std::marker::PhantomData<*const ()>,
 }
 
+impl Held<'_> {
+    /// Records that the transaction's writes are logged up to `end` (its MULTI … EXEC
+    /// block), so readers of the held shards wait for that to be durable.
+    pub fn set_log_end(&mut self, end: u64) {
+        for &s in &self.slots {
+            // SAFETY: this thread locked the slot in `hold` and no command borrows it now
+            // (the LENT bit is clear between commands), so this is the only access.
+            #[allow(unsafe_code)]
+            let shard = unsafe { &mut *self.ks.slots[s].0.data_ptr() };
+            shard.log_end = shard.log_end.max(end);
+        }
+    }
+}
+
 impl Drop for Held<'_> {
     fn drop(&mut self) {
         for &s in self.slots.iter().rev() {
@@ -131,7 +145,9 @@ pub struct Keyspace {
 }
 
 /// See [`Keyspace::set_commit_hook`].
-pub type CommitHook = Box<dyn Fn() + Send + Sync>;
+/// Called with whether the locks' holder changed something and the newest log offset any of
+/// its shards has seen; returns the log offset of the holder's own record (0 if none).
+pub type CommitHook = Box<dyn Fn(bool, u64) -> u64 + Send + Sync>;
 
 /// Told `(db, key)` of each key a write scope's command changed, under its shard lock.
 pub type WriteHook = Box<dyn Fn(usize, &[u8]) + Send + Sync>;
@@ -660,9 +676,15 @@ impl Drop for Locked<'_> {
                 }
             }
         });
-        if self.mutated && ks.commit_hook_on.load(Ordering::Relaxed) {
+        if ks.commit_hook_on.load(Ordering::Relaxed) {
             if let Some(hook) = ks.commit_hook.get() {
-                hook();
+                let seen = guards.iter().map(|(_, g)| g.log_end).max().unwrap_or(0);
+                let end = hook(self.mutated, seen);
+                if self.mutated {
+                    for (_, g) in guards.iter_mut() {
+                        g.log_end = g.log_end.max(end);
+                    }
+                }
             }
         }
     }

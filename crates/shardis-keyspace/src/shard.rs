@@ -97,6 +97,9 @@ pub struct Shard {
     /// What this shard's contents still owe a running snapshot (see `crate::snapshot`).
     /// Like the watchers, absent unless needed, so writes pay one pointer check.
     pub(crate) snap: Option<Box<Owed>>,
+    /// The append-only log offset of the last record of a write to this shard: a reader
+    /// waits for it to be durable before its reply, so nothing it saw can be lost.
+    pub(crate) log_end: u64,
 }
 
 #[cfg(test)]
@@ -340,6 +343,7 @@ impl Shard {
             expired: 0,
             watch: None,
             snap: None,
+            log_end: 0,
         }
     }
 

@@ -667,6 +667,19 @@ fn disk_full_with_always_holds_replies_and_rdb_recovers_by_itself() {
     let mut line = String::new();
     let early = std::io::BufRead::read_line(&mut c.r, &mut line);
     assert!(early.is_err(), "acknowledged on a full disk: {line:?}");
+    // A reader of that key is not told of the write before it is durable either.
+    let mut reader = common::Raw::connect(s.port);
+    reader.send_cmd(&[b"STRLEN", b"held"]);
+    reader
+        .r
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let early = std::io::BufRead::read_line(&mut reader.r, &mut line);
+    assert!(
+        early.is_err(),
+        "a reader saw a write that is not durable: {line:?}"
+    );
     std::fs::remove_file(&filler).unwrap();
     c.r.get_ref()
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -676,6 +689,12 @@ fn disk_full_with_always_holds_replies_and_rdb_recovers_by_itself() {
         "+OK\r\n",
         "acknowledged once the disk has room"
     );
+    reader
+        .r
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    assert_eq!(reader.read_reply(), format!(":{}\r\n", big.len()));
     drop(s);
     let s = Server::start_in(&dir, &["--save", "", "--appendonly", "yes"]);
     let mut c = common::Raw::connect(s.port);
