@@ -29,6 +29,9 @@ pub struct Aof {
     writer: RwLock<Option<Arc<AofWriter>>>,
     /// Raised by the writer while writing fails; write commands then get MISCONF.
     failed: Arc<AtomicBool>,
+    /// Where a new writer's offsets start: offsets only grow, across writers too, so a
+    /// client's or a shard's remembered offset never refers to another writer's bytes.
+    next_start: std::sync::atomic::AtomicU64,
 }
 
 impl Aof {
@@ -39,12 +42,36 @@ impl Aof {
     }
 
     /// Starts logging to `w` (or stops, with `None`). The keyspace's commit hook is
-    /// called only while logging, so writes pay nothing for the log when it is off.
+    /// called only while logging, so writes pay nothing for the log when it is off. An old
+    /// writer finishes (last write, fsync) on a thread of its own: the caller may hold
+    /// shards (the snapshot's instant, EXEC) and must not wait for I/O.
     pub fn set_writer(&self, ks: &shardis_keyspace::Keyspace, w: Option<Arc<AofWriter>>) {
         let on = w.is_some();
-        *self.writer.write() = w;
-        ks.set_commit_hook_on(on);
-        self.on.store(on, SeqCst);
+        if !on {
+            ks.set_commit_hook_on(false);
+            self.on.store(false, SeqCst);
+        }
+        let old = std::mem::replace(&mut *self.writer.write(), w);
+        if let Some(old) = &old {
+            self.next_start.fetch_max(old.end(), Relaxed);
+        }
+        if on {
+            ks.set_commit_hook_on(true);
+            self.on.store(true, SeqCst);
+        } else {
+            self.failed.store(false, Relaxed);
+        }
+        if let Some(old) = old {
+            let _ = std::thread::Builder::new()
+                .name("shardis-aof-close".into())
+                .spawn(move || drop(old));
+        }
+    }
+
+    /// The first offset of the next writer.
+    pub fn next_start(&self) -> u64 {
+        let current = self.writer().map_or(0, |w| w.end());
+        self.next_start.load(Relaxed).max(current)
     }
 
     /// Turning the log on, before its first instant: write commands start making records
@@ -109,17 +136,22 @@ thread_local! {
 /// Every thread's [`BUSY`] flag, for [`quiesce`].
 static BUSY_FLAGS: parking_lot::Mutex<Vec<Arc<AtomicBool>>> = parking_lot::Mutex::new(Vec::new());
 
-/// A write command starts: returns whether it is logged. Paired with [`quiesce`] through
-/// sequentially consistent operations, so a command either sees the log on or is waited
-/// for before the log's first instant.
-pub(crate) fn enter_write(aof: &Aof) -> bool {
-    BUSY.with(|b| b.store(true, SeqCst));
-    aof.on.load(SeqCst)
+/// Marks this thread as inside a write command until dropped (also when the command
+/// panics, so [`quiesce`] never waits for a thread that has moved on).
+pub(crate) struct Busy;
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.with(|b| b.store(false, Release));
+    }
 }
 
-/// The write command is over.
-pub(crate) fn leave_write() {
-    BUSY.with(|b| b.store(false, Release));
+/// A write command starts: returns its mark and whether it is logged. Paired with
+/// [`quiesce`] through sequentially consistent operations, so a command either sees the log
+/// on or is waited for before the log's first instant.
+pub(crate) fn enter_write(aof: &Aof) -> (Busy, bool) {
+    BUSY.with(|b| b.store(true, SeqCst));
+    (Busy, aof.on.load(SeqCst))
 }
 
 /// Waits until every write command running on another thread is over (those that started
@@ -223,8 +255,18 @@ pub(crate) fn take_seen() -> u64 {
 pub(crate) fn expired(aof: &Aof, db: usize, key: &[u8]) {
     let mut buf = Vec::with_capacity(key.len() + 24);
     encode(&mut buf, [&b"DEL"[..], key].into_iter());
-    let end = aof.append([(Some(db), &buf[..])]);
-    REC.with_borrow_mut(|r| r.last_end = r.last_end.max(end));
+    // Inside a transaction it takes its place among the transaction's records.
+    let queued = REC.with_borrow_mut(|r| match &mut r.tx {
+        Some(tx) => {
+            tx.push((db, std::mem::take(&mut buf)));
+            true
+        }
+        None => false,
+    });
+    if !queued {
+        let end = aof.append([(Some(db), &buf[..])]);
+        REC.with_borrow_mut(|r| r.last_end = r.last_end.max(end));
+    }
 }
 
 /// EXEC's records are gathered while it runs and appended as one block before its

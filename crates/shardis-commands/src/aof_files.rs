@@ -34,6 +34,8 @@ pub struct AofFiles {
     scheduled: AtomicBool,
     /// Log size after the last rewrite (or load), for auto-aof-rewrite-percentage.
     base_size: AtomicU64,
+    /// Unix seconds before which a failed attempt to turn the log on is not retried.
+    retry_after: AtomicU64,
 }
 
 impl AofFiles {
@@ -82,7 +84,7 @@ fn persist_manifest(n: &Names, m: &Manifest) -> std::io::Result<()> {
 
 /// Opens a writer on `path`, continuing the offsets of any earlier writer.
 fn open_writer(shared: &Shared, path: &Path, policy: Fsync) -> std::io::Result<Arc<AofWriter>> {
-    let start = shared.aof.writer().map_or(0, |w| w.end());
+    let start = shared.aof.next_start();
     let me = shared.me();
     let weak = me.as_ref().map(Arc::downgrade);
     let progress = Box::new(move |n: u64| {
@@ -192,7 +194,7 @@ fn replay_file(
     let mut start = 0;
     if f.format == BaseFormat::Rdb {
         let opts = crate::persist::load_options(shared);
-        let (_, len) = shardis_persist::load_into(&shared.keyspace, &f.path, &opts)
+        let (_, len) = shardis_persist::load_into(&shared.keyspace, &f.path, &opts, true)
             .map_err(|e| format!("Bad file format reading the append only file {name}: {e}"))?;
         start = len;
     }
@@ -202,6 +204,7 @@ fn replay_file(
     let mut reader = AofReader::with_offset(BufReader::with_capacity(1 << 20, file), start);
     let handle = shared.register("aof-loader".into(), String::new());
     let mut sess = crate::Session::new(handle.clone(), false);
+    sess.never_block = true;
     let mut out = ReplyWriter::new(false);
     let (mut base, mut spans): (Vec<u8>, Vec<Span>) = (Vec::new(), Vec::new());
     let mut commands = 0u64;
@@ -309,17 +312,21 @@ fn write_base(
 /// Starts a rewrite (BGREWRITEAOF, the automatic one, or turning the log on): a new
 /// incremental file is listed in the manifest first; at the snapshot's instant writes
 /// switch to it; the snapshot becomes the new base in the background; then the manifest
-/// names the new base and the new incremental file, and the old files are deleted.
+/// names the new base and the new incremental file, and the old files are deleted. With
+/// the log off (BGREWRITEAOF under `appendonly no`) only the base and the manifest are
+/// written, as Redis does; the log stays off.
 pub fn start_rewrite(shared: &Shared) -> Result<(), String> {
     let p = &shared.aof_files;
-    if shared.keyspace.snapshot_running() || p.rewriting() {
+    let logging = shared.aof.writer().is_some();
+    let enabling = !logging && shared.config.read().appendonly;
+    if shared.keyspace.snapshot_running() || p.rewriting() || shardis_keyspace::in_transaction() {
+        // Turning the log on is retried by the cron as soon as the snapshot is free; a
+        // transaction can't take the instant (it holds shards), so it is deferred too.
+        if enabling || shardis_keyspace::in_transaction() {
+            p.scheduled.store(!enabling, Relaxed);
+            return Ok(());
+        }
         return Err("Background append only file rewriting already in progress".into());
-    }
-    // Inside EXEC (CONFIG SET appendonly yes queued in a transaction) the instant can't be
-    // taken here: the cron starts it right after.
-    if shardis_keyspace::in_transaction() {
-        p.scheduled.store(true, Relaxed);
-        return Ok(());
     }
     let me = shared.me().ok_or("shutting down")?;
     let n = names(shared);
@@ -336,66 +343,103 @@ pub fn start_rewrite(shared: &Shared) -> Result<(), String> {
             })
             .unwrap_or_default(),
     };
-    let enabling = shared.aof.writer().is_none();
-    let incr = manifest.new_incr(&n.filename).name.clone();
-    let incr_path = n.dir.join(&incr);
-    // The new incremental file exists and is listed before anything is written to it,
-    // so a crash at any point finds every acknowledged write in a listed file.
-    File::create(&incr_path).map_err(|e| e.to_string())?;
-    if !enabling {
-        persist_manifest(&n, &manifest).map_err(|e| e.to_string())?;
-        *p.manifest.lock() = Some(manifest.clone());
+    let mut incr_path = None;
+    if logging || enabling {
+        let incr = manifest.new_incr(&n.filename).name.clone();
+        let path = n.dir.join(&incr);
+        // The new incremental file exists and is listed before anything is written to it,
+        // so a crash at any point finds every acknowledged write in a listed file.
+        File::create(&path).map_err(|e| e.to_string())?;
+        if logging {
+            persist_manifest(&n, &manifest).map_err(|e| e.to_string())?;
+            *p.manifest.lock() = Some(manifest.clone());
+        }
+        incr_path = Some(path);
     }
-    let new_writer = if enabling {
-        Some(open_writer(shared, &incr_path, n.policy).map_err(|e| e.to_string())?)
-    } else {
-        None
+    let new_writer = match (&incr_path, enabling) {
+        (Some(path), true) => Some(open_writer(shared, path, n.policy).map_err(|e| e.to_string())?),
+        _ => None,
     };
     *p.rewrite_started.lock() = Some(Instant::now());
     if enabling {
         shared.aof.prepare_on();
     }
-    let start = shared.keyspace.begin_snapshot_with(|| match &new_writer {
-        // Turning the log on: every write after the instant is logged.
-        Some(w) => shared.aof.set_writer(&shared.keyspace, Some(w.clone())),
-        None => {
-            if let Some(w) = shared.aof.writer() {
-                w.rotate(incr_path.clone());
+    let start = shared
+        .keyspace
+        .begin_snapshot_with(|| match (&new_writer, &incr_path) {
+            // Turning the log on: every write after the instant is logged.
+            (Some(w), _) => shared.aof.set_writer(&shared.keyspace, Some(w.clone())),
+            (None, Some(path)) => {
+                if let Some(w) = shared.aof.writer() {
+                    w.rotate(path.clone());
+                }
             }
-        }
-    });
+            (None, None) => {}
+        });
     let Some(start) = start else {
+        // A background save took the snapshot in between: undo, and let the caller retry.
         if enabling {
             shared.aof.set_writer(&shared.keyspace, None);
+        }
+        if let Some(path) = &incr_path {
+            manifest.incrs.pop();
+            if logging {
+                let _ = persist_manifest(&n, &manifest);
+                *p.manifest.lock() = Some(manifest.clone());
+            }
+            let _ = std::fs::remove_file(path);
         }
         *p.rewrite_started.lock() = None;
         return Err("Background append only file rewriting already in progress".into());
     };
-    std::thread::Builder::new()
+    let failed_enable = incr_path.clone().filter(|_| enabling);
+    let spawned = std::thread::Builder::new()
         .name("shardis-aofrw".into())
-        .spawn(move || {
-            let r = finish_rewrite(&me, &n, manifest, start);
-            let p = &me.aof_files;
-            let started = p.rewrite_started.lock().take();
-            p.last_rewrite_secs
-                .store(started.map_or(0, |t| t.elapsed().as_secs() as i64), Relaxed);
-            match r {
-                Ok(()) => {
-                    p.last_rewrite_ok.store(true, Relaxed);
-                    p.rewrites.fetch_add(1, Relaxed);
-                    p.failed_rewrites_in_a_row.store(0, Relaxed);
-                    tracing::info!("Background AOF rewrite finished successfully");
-                }
-                Err(e) => {
-                    p.last_rewrite_ok.store(false, Relaxed);
-                    p.failed_rewrites_in_a_row.fetch_add(1, Relaxed);
-                    tracing::warn!("Background AOF rewrite failed: {e}");
+        .spawn({
+            let start = start.clone();
+            move || {
+                let r = finish_rewrite(&me, &n, manifest, start, logging || enabling);
+                let p = &me.aof_files;
+                let started = p.rewrite_started.lock().take();
+                p.last_rewrite_secs
+                    .store(started.map_or(0, |t| t.elapsed().as_secs() as i64), Relaxed);
+                match r {
+                    Ok(()) => {
+                        p.last_rewrite_ok.store(true, Relaxed);
+                        p.rewrites.fetch_add(1, Relaxed);
+                        p.failed_rewrites_in_a_row.store(0, Relaxed);
+                        tracing::info!("Background AOF rewrite finished successfully");
+                    }
+                    Err(e) => {
+                        p.last_rewrite_ok.store(false, Relaxed);
+                        p.failed_rewrites_in_a_row.fetch_add(1, Relaxed);
+                        tracing::warn!("Background AOF rewrite failed: {e}");
+                        // Turning the log on failed: it goes off again (its file is listed
+                        // nowhere) and the cron tries again a little later.
+                        if let Some(path) = failed_enable {
+                            me.aof.set_writer(&me.keyspace, None);
+                            let _ = std::fs::remove_file(path);
+                            p.retry_after.store(unix_now() + 5, Relaxed);
+                        }
+                    }
                 }
             }
-        })
-        .map_err(|e| e.to_string())?;
+        });
+    if let Err(e) = spawned {
+        // Nothing would drain the snapshot: release it, or every write keeps old versions.
+        let _ = shared.keyspace.drain_snapshot(&start, |_, _| Err(()));
+        if enabling {
+            shared.aof.set_writer(&shared.keyspace, None);
+        }
+        *p.rewrite_started.lock() = None;
+        return Err(e.to_string());
+    }
     tracing::info!("Background append only file rewriting started");
     Ok(())
+}
+
+fn unix_now() -> u64 {
+    shardis_keyspace::now_ms() / 1000
 }
 
 fn finish_rewrite(
@@ -403,12 +447,13 @@ fn finish_rewrite(
     n: &Names,
     mut manifest: Manifest,
     start: shardis_keyspace::SnapshotStart,
+    logging: bool,
 ) -> Result<(), String> {
     let base = manifest.new_base(&n.filename, n.preamble).name.clone();
     write_base(shared, n, &n.dir.join(&base), Some(start))?;
     // Everything before the instant is in the base now; the incremental files it covers
-    // become history, and the one being written stays.
-    manifest.mark_rewritten_incrs_as_history(true);
+    // become history, and the one being written (if the log is on) stays.
+    manifest.mark_rewritten_incrs_as_history(logging);
     if let Some(w) = shared.aof.writer() {
         // The switch to the new file must be complete before the old ones go.
         w.sync_all(std::time::Duration::from_secs(60));
@@ -435,9 +480,7 @@ pub fn set_enabled(shared: &Shared, on: bool) -> Result<(), String> {
     if on {
         return start_rewrite(shared);
     }
-    if let Some(w) = shared.aof.writer() {
-        w.sync_all(std::time::Duration::from_secs(10));
-    }
+    // The writer's last bytes are written and fsynced on a thread of its own.
     shared.aof.set_writer(&shared.keyspace, None);
     Ok(())
 }
@@ -456,11 +499,19 @@ pub fn cron(shared: &Shared) {
     if p.rewriting() || shared.keyspace.snapshot_running() {
         return;
     }
+    let Some(w) = shared.aof.writer() else {
+        // `appendonly yes` without a log yet: a CONFIG SET whose rewrite had to wait, or
+        // failed and is retried.
+        let want_on = shared.config.read().appendonly && unix_now() >= p.retry_after.load(Relaxed);
+        if want_on || p.scheduled.swap(false, Relaxed) {
+            let _ = start_rewrite(shared);
+        }
+        return;
+    };
     if p.scheduled.swap(false, Relaxed) {
         let _ = start_rewrite(shared);
         return;
     }
-    let Some(w) = shared.aof.writer() else { return };
     let (pct, min) = {
         let c = shared.config.read();
         (c.auto_aof_rewrite_percentage, c.auto_aof_rewrite_min_size)
@@ -489,7 +540,12 @@ pub fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
             .simple("Background append only file rewriting scheduled");
         return Ok(());
     }
-    start_rewrite(ctx.shared).map_err(err)?;
+    if let Err(e) = start_rewrite(ctx.shared) {
+        tracing::warn!("BGREWRITEAOF: {e}");
+        return Err(err(
+            "Can't execute an AOF background rewriting. Please check the server logs for more information.",
+        ));
+    }
     ctx.out
         .simple("Background append only file rewriting started");
     Ok(())

@@ -260,7 +260,7 @@ pub fn block(
     // Inside EXEC nothing blocks: the command acts like its non-blocking form, which found
     // nothing, and the registry (taken before shard locks) must not be touched while the
     // transaction holds shards.
-    if ctx.sess.in_exec {
+    if ctx.sess.in_exec || ctx.sess.never_block {
         ctx.out.raw(&w.timeout_reply());
         return;
     }

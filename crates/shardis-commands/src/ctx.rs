@@ -615,6 +615,9 @@ pub struct Session {
     /// The append-only log offset that must be durable before this client's pending replies
     /// go out (`appendfsync always`); 0 when there is nothing to wait for.
     pub aof_wait: u64,
+    /// Blocking commands act like their non-blocking forms (the log's replay client:
+    /// nobody could ever push for it).
+    pub never_block: bool,
     /// CLIENT CACHING was given for the next command (OPTIN yes / OPTOUT no).
     pub caching: bool,
 }
@@ -636,6 +639,7 @@ impl Session {
             exec_unblocks: Vec::new(),
             pending_pushes: Vec::new(),
             aof_wait: 0,
+            never_block: false,
             caching: false,
         }
     }

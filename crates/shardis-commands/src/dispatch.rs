@@ -146,10 +146,14 @@ pub(crate) fn run(
     if (shared.persist.writes_denied() || shared.aof.failing()) && !sess.in_exec {
         let exec_writes = spec.name == "exec" && sess.multi.as_ref().is_some_and(|m| m.writes);
         if spec.has_flag("write") || exec_writes || spec.name == "ping" {
-            let e = match shared.aof.failure() {
-                Some(why) => format!("-MISCONF Errors writing to the AOF file: {why}"),
-                None if shared.persist.writes_denied() => crate::persist::MISCONF_RDB.to_string(),
-                None => "-MISCONF Errors writing to the AOF file".to_string(),
+            // Redis reports a failed snapshot first, then the log.
+            let e = if shared.persist.writes_denied() {
+                crate::persist::MISCONF_RDB.to_string()
+            } else {
+                match shared.aof.failure() {
+                    Some(why) => format!("-MISCONF Errors writing to the AOF file: {why}"),
+                    None => "-MISCONF Errors writing to the AOF file".to_string(),
+                }
             };
             shared.stats(|s| s.rejected[id].fetch_add(1, Relaxed));
             return reject(shared, sess, &e, out);
@@ -187,9 +191,13 @@ pub(crate) fn run(
     shardis_keyspace::set_write_command(is_write);
     // A running snapshot needs no old versions of what read-only commands look at.
     shardis_keyspace::set_read_only(!is_write && spec.has_flag("readonly"));
-    if is_write && crate::aof::enter_write(&shared.aof) {
-        crate::aof::begin(sess.db, spec.name, &args);
-    }
+    let busy = is_write.then(|| {
+        let (busy, logged) = crate::aof::enter_write(&shared.aof);
+        if logged {
+            crate::aof::begin(sess.db, spec.name, &args);
+        }
+        busy
+    });
     let scope = (is_write && (tracking || shared.keyspace.watching()))
         .then(|| WriteScope::new(written_keys(shared, id, spec, &args, sess.db)));
     crate::tracking::set_current(sess.id());
@@ -211,9 +219,9 @@ pub(crate) fn run(
     };
     events.finish(shared, sess.id(), out, mark);
     shardis_keyspace::set_read_only(false);
-    if is_write {
+    if let Some(busy) = busy {
         sess.aof_wait = sess.aof_wait.max(crate::aof::finish());
-        crate::aof::leave_write();
+        drop(busy);
     } else if shared.aof.on() {
         // A read waits for the writes it saw to be durable, as in Redis, whose replies
         // go out only after the fsync of everything written before them.

@@ -232,6 +232,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: Args<'_>, unit: Unit, relative: bool)
     }
     when += base;
     let Some(e) = l.peek(db, key) else {
+        crate::aof::skip();
         ctx.out.int(0);
         return Ok(());
     };
@@ -241,10 +242,12 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: Args<'_>, unit: Unit, relative: bool)
         || (gt && current.is_none_or(|c| when <= c))
         || (lt && current.is_some_and(|c| when >= c));
     if rejected {
+        // Nothing changed; the relative form must not reach the log (it could pass on replay).
+        crate::aof::skip();
         ctx.out.int(0);
         return Ok(());
     }
-    let removed = if when <= l.now as i64 {
+    let removed = if when <= l.expiry_now() as i64 {
         crate::aof::rewrite(&[b"DEL", key]);
         let e = l.remove(db, key);
         notify::event(ctx, Class::Generic, "del", db, key);

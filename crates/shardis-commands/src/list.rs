@@ -615,7 +615,14 @@ pub(crate) fn serve_waiter(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Ve
     match &w.op {
         BlockOp::Pop { end, count } => {
             let mut l = shared.keyspace.lock_key(db, key);
-            let p = pop_n(&mut l, db, key, *end, count.unwrap_or(1)).ok()??;
+            let Some(p) = pop_n(&mut l, db, key, *end, count.unwrap_or(1))
+                .ok()
+                .flatten()
+            else {
+                // Nothing to pop: no record of a pop.
+                crate::aof::skip();
+                return None;
+            };
             p.notify(|c, e| notify::event_detached(shared, c, e, db, key), *end);
             drop(l);
             let items = p.items;
@@ -628,7 +635,11 @@ pub(crate) fn serve_waiter(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Ve
         }
         BlockOp::Move { dst, from, to } => {
             let mut l = shared.keyspace.lock_keys([(db, key), (db, &dst[..])]);
-            let (v, emptied) = move_locked(&mut l, db, key, dst, *from, *to).ok()??;
+            let Some((v, emptied)) = move_locked(&mut l, db, key, dst, *from, *to).ok().flatten()
+            else {
+                crate::aof::skip();
+                return None;
+            };
             move_events(
                 |c, e, k| notify::event_detached(shared, c, e, db, k),
                 key,

@@ -38,6 +38,8 @@ pub struct Persistence {
     scheduled: AtomicBool,
     /// Writes are refused with MISCONF (the last BGSAVE failed and the config says stop).
     deny_writes: AtomicBool,
+    /// Raised to make a running background save give up (FLUSHALL).
+    cancel: AtomicBool,
     loaded: Mutex<LoadStats>,
 }
 
@@ -52,6 +54,7 @@ impl Default for Persistence {
             saves: AtomicU64::new(0),
             scheduled: AtomicBool::new(false),
             deny_writes: AtomicBool::new(false),
+            cancel: AtomicBool::new(false),
             loaded: Mutex::new(LoadStats::default()),
         }
     }
@@ -179,18 +182,27 @@ pub fn start_bgsave(shared: &Shared) -> Result<(), &'static str> {
     };
     *shared.persist.bgsave_started.lock() = Some(Instant::now());
     shared.persist.last_try_unix.store(unix_secs(), Relaxed);
+    shared.persist.cancel.store(false, Relaxed);
+    let start2 = start.clone();
     let path = rdb_path(shared);
     let opts = write_options(shared);
     tracing::info!("Background saving started");
     let spawned = std::thread::Builder::new()
         .name("shardis-bgsave".into())
         .spawn(move || {
-            let result = shardis_persist::save_snapshot(&me.keyspace, &start, &path, opts);
+            let result = shardis_persist::save_snapshot_until(
+                &me.keyspace,
+                &start,
+                &path,
+                opts,
+                &me.persist.cancel,
+            );
             finish_bgsave(&me, result, dirty_mark);
         });
     if spawned.is_err() {
         // Nothing will drain the snapshot: release it here rather than leave every shard
         // keeping old versions forever.
+        let _ = shared.keyspace.drain_snapshot(&start2, |_, _| Err(()));
         *shared.persist.bgsave_started.lock() = None;
         return Err("can't start the background save thread");
     }
@@ -211,6 +223,11 @@ fn finish_bgsave(shared: &Arc<Shared>, result: Result<SaveStats, FileError>, dir
                 stats.keys,
                 stats.bytes
             );
+        }
+        // Cancelled by FLUSHALL: not a failure (Redis kills the child with a signal it
+        // does not count as one).
+        Err(e) if p.cancel.swap(false, Relaxed) => {
+            tracing::info!("Background saving cancelled: {e}");
         }
         Err(e) => {
             p.last_bgsave_ok.store(false, Relaxed);
@@ -382,7 +399,7 @@ pub fn debug_reload(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         return Err(err("Error trying to save the DB"));
     }
     if flush {
-        let old = ctx.shared.keyspace.flush(None);
+        let (old, _) = ctx.shared.keyspace.flush(None);
         shardis_keyspace::lazyfree::free_shards(old);
     }
     let path = rdb_path(ctx.shared);
@@ -493,7 +510,7 @@ pub fn restore(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         t => Some(now.saturating_add(t as u64)),
     };
     // An expiry already past deletes the key instead, as in Redis.
-    if at.is_some_and(|t| t <= now) {
+    if at.is_some_and(|t| t <= l.expiry_now()) {
         crate::aof::rewrite(&[b"DEL", key]);
         let old = if opts.replace {
             l.remove(db, key)
@@ -529,6 +546,25 @@ pub fn restore(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     ctx.dirty(1);
     ctx.out.ok();
     Ok(())
+}
+
+/// After FLUSHALL: a running background save of the old data is cancelled, and with save
+/// points the empty dataset is saved at once, as Redis does (else a restart would bring the
+/// flushed keys back from the last file).
+pub fn after_flushall(shared: &Shared) {
+    if shared.persist.bgsave_running() {
+        shared.persist.cancel.store(true, Relaxed);
+    }
+    if !has_save_points(shared) || shardis_keyspace::in_transaction() {
+        return;
+    }
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while shared.persist.bgsave_running() && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    if let Err(e) = save_now(shared) {
+        tracing::warn!("FLUSHALL could not save the empty dataset: {e}");
+    }
 }
 
 /// Whether `save` names any save point.

@@ -556,8 +556,8 @@ fn flush_mode(ctx: &Ctx<'_>, args: &Args<'_>) -> Result<bool, CmdError> {
 
 pub fn flushdb(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let lazy = flush_mode(ctx, &args)?;
-    let old = ctx.shared.keyspace.flush(Some(ctx.db()));
-    ctx.dirty(old.iter().map(|s| s.len() as u64).sum());
+    let (old, removed) = ctx.shared.keyspace.flush(Some(ctx.db()));
+    ctx.dirty(removed);
     dispose(old, lazy);
     ctx.out.ok();
     Ok(())
@@ -565,9 +565,13 @@ pub fn flushdb(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 pub fn flushall(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let lazy = flush_mode(ctx, &args)?;
-    let old = ctx.shared.keyspace.flush(None);
-    ctx.dirty(old.iter().map(|s| s.len() as u64).sum());
+    let (old, removed) = ctx.shared.keyspace.flush(None);
+    ctx.dirty(removed);
     dispose(old, lazy);
+    // As Redis: with save points, the (now empty) dataset is saved at once, and a
+    // background save of the old data is dropped rather than left to bring it back.
+    crate::persist::after_flushall(ctx.shared);
+    ctx.dirty(1);
     ctx.out.ok();
     Ok(())
 }

@@ -333,7 +333,7 @@ pub fn getex(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let mut removed = None;
     if v.is_some() {
         match at {
-            Some(t) if t <= l.now => {
+            Some(t) if t <= l.expiry_now() => {
                 crate::aof::rewrite(&[b"DEL", key]);
                 removed = l.remove(db, key);
                 notify::event_late(ctx, Class::Generic, "del", db, key);

@@ -908,7 +908,11 @@ pub(crate) fn serve_waiter(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Ve
     };
     let db = w.db;
     let mut l = shared.keyspace.lock_key(db, key);
-    let z = zset_mut(&mut l, db, key).ok()??;
+    let Some(z) = zset_mut(&mut l, db, key).ok().flatten() else {
+        // Nothing to pop: no record of a pop.
+        crate::aof::skip();
+        return None;
+    };
     let items = pop_from(z, count.unwrap_or(1), max);
     let emptied = z.is_empty();
     notify::event_detached(shared, Class::Zset, pop_event(max), db, key);

@@ -134,6 +134,8 @@ pub struct Keyspace {
     hook: OnceLock<Box<KeyHook>>,
     /// A snapshot is running (see `crate::snapshot`).
     pub(crate) snapshotting: AtomicBool,
+    /// Shards whose contents the running snapshot has not collected yet.
+    pub(crate) snapshot_owed: AtomicUsize,
     /// Called when a command's locks that changed something are about to be released
     /// (the append-only log's record, which must be ordered as the writes are).
     commit_hook: OnceLock<CommitHook>,
@@ -184,6 +186,7 @@ impl Keyspace {
             write_hook: std::sync::OnceLock::new(),
             hook: OnceLock::new(),
             snapshotting: AtomicBool::new(false),
+            snapshot_owed: AtomicUsize::new(0),
             commit_hook: OnceLock::new(),
             commit_hook_on: AtomicBool::new(false),
             loading: AtomicBool::new(false),
@@ -516,8 +519,9 @@ impl Keyspace {
     }
 
     /// Empties `db` (or every database) atomically and hands back the old contents, so the
-    /// caller can drop them off the request path (FLUSHDB ASYNC).
-    pub fn flush(&self, db: Option<usize>) -> Vec<Shard> {
+    /// caller can drop them off the request path (FLUSHDB ASYNC), and how many keys went
+    /// (counted here: contents a running snapshot still owes go to it, not to the caller).
+    pub fn flush(&self, db: Option<usize>) -> (Vec<Shard>, u64) {
         let dbs: Vec<usize> = match db {
             Some(d) => vec![d],
             None => (0..self.dbs).collect(),
@@ -525,13 +529,17 @@ impl Keyspace {
         let mut l = self.lock_dbs(&dbs);
         let now = l.now;
         l.mutated = true;
-        l.guards
+        let mut removed = 0;
+        let old = l
+            .guards
             .iter_mut()
             .map(|(_, g)| {
+                removed += g.len() as u64;
                 self.touch_all_watched(g, None, now);
                 g.take_contents()
             })
-            .collect()
+            .collect();
+        (old, removed)
     }
 
     /// Swaps two databases atomically: every shard of both is locked, then contents swapped.
@@ -691,6 +699,12 @@ impl Drop for Locked<'_> {
 }
 
 impl<'a> Locked<'a> {
+    /// The time to compare expiries with: `now`, or 0 while replaying a log, when no key
+    /// counts as expired (a replayed expiry in the past must not delete the key early).
+    pub fn expiry_now(&self) -> u64 {
+        self.clock
+    }
+
     /// Every locked shard with its global number.
     pub(crate) fn shards_mut(&mut self) -> impl Iterator<Item = (usize, &mut Shard)> + use<'_, 'a> {
         self.guards.iter_mut().map(|(i, g)| (*i, &mut **g))
@@ -869,7 +883,7 @@ mod tests {
         ks.swap_dbs(0, 1);
         assert_eq!(ks.dbsize(0), 0);
         assert_eq!(ks.dbsize(1), 1);
-        ks.flush(None);
+        assert_eq!(ks.flush(None).1, 1);
         assert_eq!(ks.dbsize(1), 0);
     }
 }

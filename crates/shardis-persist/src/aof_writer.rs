@@ -245,6 +245,7 @@ fn run(inner: &Inner, mut file: File) {
     let mut unsynced = false;
     let mut pending: Vec<u8> = Vec::new();
     let mut base: u64 = inner.written.load(Relaxed);
+    let mut stop_retries = 0u32;
     loop {
         let (rotations, stop, requested) = {
             let mut st = inner.state.lock();
@@ -332,6 +333,11 @@ fn run(inner: &Inner, mut file: File) {
                     unsynced = false;
                     last_sync = Instant::now();
                     publish_synced(inner, written);
+                    // A failure that was only the fsync's is over once one succeeds with
+                    // nothing left to write.
+                    if pending.is_empty() && inner.failed.swap(false, Relaxed) {
+                        *inner.error.lock() = None;
+                    }
                 }
                 Err(e) => {
                     // After a failed fsync the kernel may have dropped the pages: nothing
@@ -349,6 +355,12 @@ fn run(inner: &Inner, mut file: File) {
             (inner.progress)(written);
         }
         if !pending.is_empty() {
+            // Told to stop (the log was turned off) while writes fail: give up after a
+            // while rather than never let the owner finish.
+            stop_retries += u32::from(stop);
+            if stop_retries > 50 {
+                return;
+            }
             std::thread::sleep(Duration::from_millis(100));
             continue;
         }
@@ -407,7 +419,14 @@ fn write_some(inner: &Inner, file: &mut File, bytes: &[u8]) -> bool {
 
 /// Closes the current file durably and opens `next`.
 fn switch(inner: &Inner, file: &mut File, next: &Path) -> io::Result<()> {
-    file.sync_data()?;
+    if let Err(e) = file.sync_data() {
+        // As in the main loop: a failed fsync under `always` can't be retried safely.
+        if inner.policy() == Fsync::Always {
+            eprintln!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting...");
+            std::process::exit(1);
+        }
+        return Err(e);
+    }
     let f = open_append(next)?;
     inner.file_len.store(f.metadata()?.len(), Relaxed);
     *file = f;

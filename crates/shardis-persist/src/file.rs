@@ -7,7 +7,7 @@ use shardis_keyspace::{Keyspace, SnapshotStart};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The Redis version an RDB file's `redis-ver` field names: the one whose format we write.
 pub const RDB_REDIS_VER: &str = "7.0.15";
@@ -57,8 +57,20 @@ pub fn save_snapshot(
     path: &Path,
     opts: WriteOptions,
 ) -> Result<SaveStats, FileError> {
+    save_snapshot_until(ks, start, path, opts, &AtomicBool::new(false))
+}
+
+/// [`save_snapshot`] that gives up (and releases the snapshot) once `cancel` is raised,
+/// leaving the old file in place (FLUSHALL drops a background save, as Redis kills it).
+pub fn save_snapshot_until(
+    ks: &Keyspace,
+    start: &SnapshotStart,
+    path: &Path,
+    opts: WriteOptions,
+    cancel: &AtomicBool,
+) -> Result<SaveStats, FileError> {
     let tmp = temp_path(path);
-    let result = write_file(ks, start, &tmp, opts).and_then(|stats| {
+    let result = write_file(ks, start, &tmp, opts, cancel).and_then(|stats| {
         std::fs::rename(&tmp, path).map_err(io_err(path))?;
         sync_dir(path).map_err(io_err(path))?;
         Ok(stats)
@@ -74,6 +86,7 @@ fn write_file(
     start: &SnapshotStart,
     tmp: &Path,
     opts: WriteOptions,
+    cancel: &AtomicBool,
 ) -> Result<SaveStats, FileError> {
     let opened = File::create(tmp).and_then(|file| {
         let mut w = RdbWriter::new(BufWriter::with_capacity(1 << 20, file), opts)?;
@@ -91,6 +104,9 @@ fn write_file(
     let mut stats = SaveStats::default();
     let mut db_now = None;
     ks.drain_snapshot(start, |db, entries| {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(io::Error::other("the save was cancelled"));
+        }
         if db_now != Some(db) {
             let (keys, expires) = start.sizes.get(db).copied().unwrap_or_default();
             w.select_db(db as u64, keys, expires)?;
@@ -189,15 +205,17 @@ pub struct LoadStats {
 /// does). On error, some keys may be in `ks` already: the caller must not serve them as a
 /// complete dataset (at startup, the server refuses to start).
 pub fn load_file(ks: &Keyspace, path: &Path, opts: &LoadOptions) -> Result<LoadStats, FileError> {
-    load_into(ks, path, opts).map(|(stats, _)| stats)
+    load_into(ks, path, opts, false).map(|(stats, _)| stats)
 }
 
 /// [`load_file`], also returning the bytes the snapshot took (an RDB-preamble log's
-/// commands follow it).
+/// commands follow it). With `keep_expired` (a log's base, whose later commands may still
+/// touch a key that has expired since) expired keys are loaded too, as Redis does.
 pub fn load_into(
     ks: &Keyspace,
     path: &Path,
     opts: &LoadOptions,
+    keep_expired: bool,
 ) -> Result<(LoadStats, u64), FileError> {
     let file = File::open(path).map_err(io_err(path))?;
     let mut stats = LoadStats::default();
@@ -219,7 +237,7 @@ pub fn load_into(
             bad_db.get_or_insert(db);
             return;
         }
-        if expire_ms.is_some_and(|t| t < now) {
+        if !keep_expired && expire_ms.is_some_and(|t| t < now) {
             stats.keys_expired += 1;
             return;
         }

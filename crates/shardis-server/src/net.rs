@@ -644,7 +644,14 @@ pub fn install_aof_progress(shared: &Shared) {
     let (tx, rx) = tokio::sync::watch::channel(0u64);
     let _ = SYNCED.set(rx);
     let _ = shared.aof_progress.set(Box::new(move |n| {
-        tx.send_replace(n);
+        // Offsets only grow (a new writer starts where the old one ended).
+        tx.send_if_modified(|v| {
+            let newer = n > *v;
+            if newer {
+                *v = n;
+            }
+            newer
+        });
     }));
 }
 

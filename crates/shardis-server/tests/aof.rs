@@ -846,3 +846,115 @@ fn random_write_mix_replays_identically() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn replay_keeps_expiry_semantics_and_log_switches() {
+    let dir = temp_dir("aof-edges");
+    let args = [
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+    ];
+    let s = Server::start_in(&dir, &args);
+    let mut c = common::Raw::connect(s.port);
+    // A key written to before its expiry, which then passes: gone after a replay too (a
+    // replayed PEXPIREAT in the past must not delete it before the APPEND replays). The
+    // sweep is off, so no DEL in the log hides the difference.
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["SET", "k", "a"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["PEXPIRE", "k", "300"]), ":1\r\n");
+    assert_eq!(c.cmd(&["APPEND", "k", "x"]), ":2\r\n");
+    assert_eq!(c.cmd(&["SET", "g", "a"]), "+OK\r\n");
+    assert!(c.cmd(&["GETEX", "g", "PX", "300"]).starts_with("$1"));
+    assert_eq!(c.cmd(&["APPEND", "g", "x"]), ":2\r\n");
+    // A key that expires and is then written inside a transaction: DEL then INCR, in order.
+    assert_eq!(c.cmd(&["SET", "t", "5", "PX", "30"]), "+OK\r\n");
+    std::thread::sleep(Duration::from_millis(60));
+    assert_eq!(c.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["INCR", "t"]), "+QUEUED\r\n");
+    assert_eq!(c.cmd(&["EXEC"]), "*1\r\n:1\r\n");
+    // A rejected EXPIRE … GT is not logged in its relative form.
+    assert_eq!(c.cmd(&["SET", "e", "v", "EX", "200"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["EXPIRE", "e", "100", "GT"]), ":0\r\n");
+    std::thread::sleep(Duration::from_millis(400));
+    drop(s);
+    let log: Vec<u8> = incr_files(&dir)
+        .iter()
+        .flat_map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert!(
+        !log.windows(2).any(|w| w == b"GT"),
+        "a rejected EXPIRE GT reached the log"
+    );
+    let s = Server::start_in(&dir, &args);
+    let mut c = common::Raw::connect(s.port);
+    assert_eq!(
+        c.cmd(&["EXISTS", "k", "g"]),
+        ":0\r\n",
+        "expired keys came back"
+    );
+    assert_eq!(c.cmd(&["GET", "t"]), "$1\r\n1\r\n");
+    assert_eq!(c.cmd(&["PTTL", "t"]), ":-1\r\n");
+    // Off and on again: the new log's offsets continue the old ones, so writes and reads
+    // are acknowledged promptly and durably.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "no"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["SET", "while-off", "1"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
+    wait_rewrite(&mut conn(s.port));
+    for i in 0..50 {
+        assert_eq!(c.cmd(&["SET", &format!("on{i}"), "1"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["GET", "t"]), "$1\r\n1\r\n");
+    }
+    drop(s);
+    let s = Server::start_in(&dir, &args);
+    let mut c = common::Raw::connect(s.port);
+    assert_eq!(c.cmd(&["EXISTS", "while-off", "on49", "t"]), ":3\r\n");
+    // BGREWRITEAOF with the log off writes a base and leaves the log off.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "no"]), "+OK\r\n");
+    assert_eq!(
+        c.cmd(&["BGREWRITEAOF"]),
+        "+Background append only file rewriting started\r\n"
+    );
+    wait_rewrite(&mut conn(s.port));
+    let info = c.cmd(&["INFO", "persistence"]);
+    assert!(info.contains("aof_enabled:0"), "{info}");
+    assert_eq!(c.cmd(&["SET", "unlogged", "1"]), "+OK\r\n");
+    // CONFIG SET appendonly yes while a BGSAVE runs still turns the log on, once it can.
+    for i in 0..20000 {
+        c.send_cmd(&[b"SET", format!("fill{i}").as_bytes(), b"some value to save"]);
+    }
+    for _ in 0..20000 {
+        c.read_reply();
+    }
+    assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started\r\n");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !c.cmd(&["INFO", "persistence"]).contains("aof_enabled:1") {
+        assert!(Instant::now() < deadline, "the log never came on");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wait_rewrite(&mut conn(s.port));
+    drop(s);
+    let s = Server::start_in(&dir, &args);
+    let mut c = common::Raw::connect(s.port);
+    assert_eq!(c.cmd(&["EXISTS", "unlogged", "fill19999"]), ":2\r\n");
+    // A blocking command in a log (hand-written: Redis never writes one) does not leave
+    // the replay client waiting to steal later pushes.
+    drop(s);
+    let incr = incr_files(&dir).pop().unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&incr)
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n").unwrap();
+    drop(f);
+    let s = Server::start_in(&dir, &args);
+    let mut c = common::Raw::connect(s.port);
+    assert_eq!(c.cmd(&["RPUSH", "q", "x"]), ":1\r\n");
+    assert_eq!(c.cmd(&["LLEN", "q"]), ":1\r\n");
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}

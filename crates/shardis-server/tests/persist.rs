@@ -839,3 +839,29 @@ LASTSAVE
             .collect()
     });
 }
+
+#[test]
+fn flushall_with_save_points_saves_the_empty_dataset() {
+    let dir = temp_dir("persist-flushall");
+    let s = Server::start_in(&dir, &[]);
+    let mut c = common::Raw::connect(s.port);
+    for i in 0..50000 {
+        c.send_cmd(&[b"SET", format!("k{i}").as_bytes(), b"a value to save"]);
+    }
+    for _ in 0..50000 {
+        c.read_reply();
+    }
+    assert_eq!(c.cmd(&["SAVE"]), "+OK\r\n");
+    // A background save of the old data is running when FLUSHALL comes: it is dropped,
+    // and the empty dataset is what the file holds afterwards.
+    assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started\r\n");
+    assert_eq!(c.cmd(&["FLUSHALL"]), "+OK\r\n");
+    let info = c.cmd(&["INFO", "persistence"]);
+    assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
+    assert!(info.contains("rdb_changes_since_last_save:1\r\n"), "{info}");
+    drop(s);
+    let s = Server::start_in(&dir, &[]);
+    assert_eq!(common::Raw::connect(s.port).cmd(&["DBSIZE"]), ":0\r\n");
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
