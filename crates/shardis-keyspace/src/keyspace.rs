@@ -151,6 +151,9 @@ pub struct Keyspace {
 /// its shards has seen; returns the log offset of the holder's own record (0 if none).
 pub type CommitHook = Box<dyn Fn(bool, u64) -> u64 + Send + Sync>;
 
+/// A key being loaded: name, value and absolute expiry in Unix milliseconds.
+pub type LoadedKey = (Vec<u8>, Value, Option<u64>);
+
 /// Told `(db, key)` of each key a write scope's command changed, under its shard lock.
 pub type WriteHook = Box<dyn Fn(usize, &[u8]) + Send + Sync>;
 
@@ -353,6 +356,58 @@ impl Keyspace {
     fn lock_slots(&self, sorted: &[usize]) -> Locked<'_> {
         let guards = sorted.iter().map(|&s| (s, self.lock_slot(s))).collect();
         self.new_locked(guards)
+    }
+
+    /// Makes room for about `keys` more keys in `db`, spread over its shards, so a load
+    /// grows each table once instead of rehashing it again and again (RDB's resize hint).
+    pub fn reserve(&self, db: usize, keys: u64) {
+        if db >= self.dbs {
+            return;
+        }
+        // A hint from a file: never trust it with more than a bounded allocation.
+        let per_shard = (keys.min(1 << 32) as usize / SHARDS_PER_DB).min(1 << 22);
+        let hasher = &self.hasher;
+        for s in db * SHARDS_PER_DB..(db + 1) * SHARDS_PER_DB {
+            let mut g = self.lock_slot(s);
+            g.table.reserve(per_shard, |e| hasher.hash_one(e.key()));
+        }
+    }
+
+    /// Stores a batch of loaded keys (from an RDB file or a log's base) in `db`, replacing
+    /// any of the same name: each shard is locked once per batch. The batch is emptied.
+    pub fn insert_batch(&self, db: usize, batch: &mut Vec<LoadedKey>) {
+        let mut order: Vec<(usize, u64, usize)> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _, _))| {
+                let h = self.hash(k);
+                (self.slot_of(db, h), h, i)
+            })
+            .collect();
+        order.sort_unstable_by_key(|o| (o.0, o.2));
+        let mut items: Vec<Option<LoadedKey>> = batch.drain(..).map(Some).collect();
+        let now = now_ms();
+        let clock = if self.loading.load(Ordering::Relaxed) {
+            0
+        } else {
+            now
+        };
+        let hook = self.hook(db);
+        let mut replaced = Vec::new();
+        let mut i = 0;
+        while i < order.len() {
+            let slot = order[i].0;
+            let mut g = self.lock_slot(slot);
+            while i < order.len() && order[i].0 == slot {
+                let (_, h, at) = order[i];
+                if let Some((key, value, exp)) = items[at].take() {
+                    let ttl = exp.map_or(Ttl::Clear, Ttl::At);
+                    replaced.extend(g.upsert(&self.hasher, h, &key, value, ttl, clock, hook));
+                }
+                i += 1;
+            }
+        }
+        drop(replaced);
     }
 
     /// Turns the active sweep on or off (DEBUG SET-ACTIVE-EXPIRE).

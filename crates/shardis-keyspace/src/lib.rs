@@ -19,7 +19,9 @@ pub mod zset;
 
 pub use clock::now_ms;
 pub use key::Key;
-pub use keyspace::{in_transaction, set_touch, CommitHook, Held, Keyspace, Locked, ScanPage};
+pub use keyspace::{
+    in_transaction, set_touch, CommitHook, Held, Keyspace, LoadedKey, Locked, ScanPage,
+};
 pub use shard::{Entry, KeyEvent, KeyHook, Shard};
 pub use snapshot::{set_read_only, SnapEntry, SnapshotStart};
 pub use value::{EncodingLimits, StrEnc, StrVal, Value};

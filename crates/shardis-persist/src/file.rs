@@ -222,28 +222,57 @@ pub fn load_into(
     let mut bad_db = None;
     let now = shardis_keyspace::now_ms();
     let dbs = ks.databases() as u64;
-    let summary = load(BufReader::with_capacity(1 << 20, file), opts, |item| {
-        let Item::Entry {
-            db,
-            key,
-            value,
-            expire_ms,
-            ..
-        } = item
-        else {
-            return;
-        };
-        if db >= dbs {
-            bad_db.get_or_insert(db);
-            return;
+    // Decoding (this thread) and inserting (another) overlap: batches of keys go through a
+    // short queue, and each batch locks every shard it touches once.
+    const BATCH: usize = 4096;
+    type Batch = Vec<shardis_keyspace::LoadedKey>;
+    let summary = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Batch)>(4);
+        let inserter = scope.spawn(move || {
+            for (db, mut batch) in rx {
+                ks.insert_batch(db, &mut batch);
+            }
+        });
+        let mut batch: Batch = Vec::with_capacity(BATCH);
+        let mut batch_db = 0usize;
+        let summary = load(BufReader::with_capacity(1 << 20, file), opts, |item| {
+            let (db, key, value, expire_ms) = match item {
+                Item::Resize { db, keys, .. } => {
+                    ks.reserve(db as usize, keys);
+                    return;
+                }
+                Item::Entry {
+                    db,
+                    key,
+                    value,
+                    expire_ms,
+                    ..
+                } => (db, key, value, expire_ms),
+                Item::Aux(..) => return,
+            };
+            if db >= dbs {
+                bad_db.get_or_insert(db);
+                return;
+            }
+            if !keep_expired && expire_ms.is_some_and(|t| t < now) {
+                stats.keys_expired += 1;
+                return;
+            }
+            let db = db as usize;
+            if (db != batch_db && !batch.is_empty()) || batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                let _ = tx.send((batch_db, full));
+            }
+            batch_db = db;
+            batch.push((key, value, expire_ms));
+            stats.keys_loaded += 1;
+        });
+        if !batch.is_empty() {
+            let _ = tx.send((batch_db, batch));
         }
-        if !keep_expired && expire_ms.is_some_and(|t| t < now) {
-            stats.keys_expired += 1;
-            return;
-        }
-        let db = db as usize;
-        ks.lock_key(db, &key).set(db, &key, value, expire_ms, false);
-        stats.keys_loaded += 1;
+        drop(tx);
+        let _ = inserter.join();
+        summary
     })
     .map_err(|source| FileError::Format {
         path: path.display().to_string(),
