@@ -167,20 +167,10 @@ pub(crate) fn quiesce() {
     }
 }
 
-/// RESP multibulk, as the log stores commands.
+/// Replaces `buf` with a command in RESP multibulk, as the log stores commands.
 fn encode<'a>(buf: &mut Vec<u8>, args: impl ExactSizeIterator<Item = &'a [u8]>) {
     buf.clear();
-    let mut n = itoa::Buffer::new();
-    buf.push(b'*');
-    buf.extend_from_slice(n.format(args.len()).as_bytes());
-    buf.extend_from_slice(b"\r\n");
-    for a in args {
-        buf.push(b'$');
-        buf.extend_from_slice(n.format(a.len()).as_bytes());
-        buf.extend_from_slice(b"\r\n");
-        buf.extend_from_slice(a);
-        buf.extend_from_slice(b"\r\n");
-    }
+    shardis_persist::aof::encode_command_from(buf, args);
 }
 
 /// Before a write command runs: its record is its own arguments unless the handler

@@ -24,5 +24,5 @@ pub use keyspace::{
 };
 pub use shard::{Entry, KeyEvent, KeyHook, Shard};
 pub use snapshot::{set_read_only, SnapEntry, SnapshotStart};
-pub use value::{EncodingLimits, StrEnc, StrVal, Value};
+pub use value::{canonical_int, EncodingLimits, StrEnc, StrVal, Value};
 pub use watch::{set_write_command, WatchFlag, WriteScope};

@@ -230,8 +230,9 @@ impl Value {
 }
 
 /// The i64 `s` spells in canonical form (Redis's `string2l`: no sign but '-', no leading
-/// zeros, no spaces, at most 20 bytes), if any.
-pub(crate) fn canonical_int(s: &[u8]) -> Option<i64> {
+/// zeros, no spaces, at most 20 bytes), if any. Public: the RDB encoder picks integer
+/// encodings by the same rule.
+pub fn canonical_int(s: &[u8]) -> Option<i64> {
     if s.is_empty() || s.len() > 20 {
         return None;
     }

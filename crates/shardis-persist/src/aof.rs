@@ -11,7 +11,7 @@ mod reader;
 mod rewrite;
 mod sds;
 
-pub use encode::{encode_command, encode_select, encode_timestamp_annotation};
+pub use encode::{encode_command, encode_command_from, encode_select, encode_timestamp_annotation};
 pub use manifest::{
     base_file_name, incr_file_name, manifest_file_name, temp_incr_file_name,
     temp_manifest_file_name, AofFile, AofFileKind, Manifest, ManifestError, ManifestErrorKind,

@@ -15,6 +15,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::*};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How often the writer looks for records under everysec/no (Redis writes its buffer once
+/// per event-loop turn; a few milliseconds is the same order and costs no wake-ups).
+const TICK: Duration = Duration::from_millis(2);
+
+/// Queued bytes that wake the writer at once under everysec/no.
+const WAKE_BYTES: usize = 1 << 16;
+
 /// How long the writer waits for more records before an `always` fsync.
 const GATHER: Duration = Duration::from_micros(30);
 
@@ -69,6 +76,9 @@ struct Inner {
     progress: Progress,
     /// Bytes in the current file, for the automatic rewrite's growth check.
     file_len: AtomicU64,
+    /// The writer sleeps long (nothing came for a while) and must be woken by the next
+    /// append, even under everysec/no.
+    dozing: AtomicBool,
 }
 
 /// A running writer; dropping it flushes, fsyncs and stops the thread.
@@ -128,6 +138,7 @@ impl AofWriter {
             error: Mutex::new(None),
             progress,
             file_len: AtomicU64::new(len),
+            dozing: AtomicBool::new(false),
         });
         let worker = inner.clone();
         let thread = std::thread::Builder::new()
@@ -155,8 +166,16 @@ impl AofWriter {
         }
         st.end += (st.buf.len() - before) as u64;
         let end = st.end;
+        // Under everysec/no nobody waits for these bytes: the writer picks them up on its
+        // next tick (a few ms) instead of being woken for every command, unless a lot is
+        // queued. Under always a client waits, so it is woken now.
+        let wake = self.inner.policy() == Fsync::Always
+            || st.buf.len() >= WAKE_BYTES
+            || self.inner.dozing.load(Relaxed);
         drop(st);
-        self.inner.wake.notify_all();
+        if wake {
+            self.inner.wake.notify_all();
+        }
         end
     }
 
@@ -249,6 +268,7 @@ fn run(inner: &Inner, mut file: File) {
     let mut pending: Vec<u8> = Vec::new();
     let mut base: u64 = inner.written.load(Relaxed);
     let mut stop_retries = 0u32;
+    let mut last_data = Instant::now();
     loop {
         let (rotations, stop, requested) = {
             let mut st = inner.state.lock();
@@ -257,12 +277,17 @@ fn run(inner: &Inner, mut file: File) {
                 if !st.buf.is_empty() || st.stop || st.sync_requested || fsync_due {
                     break;
                 }
-                let wait = if unsynced {
+                let quiet = last_data.elapsed() > Duration::from_secs(1);
+                let wait = if inner.policy() != Fsync::Always && !quiet {
+                    TICK
+                } else if unsynced {
                     Duration::from_millis(100)
                 } else {
                     Duration::from_secs(1)
                 };
+                inner.dozing.store(wait > TICK, Relaxed);
                 inner.wake.wait_for(&mut st, wait);
+                inner.dozing.store(false, Relaxed);
                 if inner.failed.load(Relaxed) {
                     break;
                 }
@@ -273,6 +298,9 @@ fn run(inner: &Inner, mut file: File) {
                 drop(st);
                 std::thread::sleep(GATHER);
                 st = inner.state.lock();
+            }
+            if !st.buf.is_empty() {
+                last_data = Instant::now();
             }
             if pending.is_empty() {
                 base = st.end - st.buf.len() as u64;

@@ -69,8 +69,17 @@ pub fn save_snapshot_until(
     opts: WriteOptions,
     cancel: &AtomicBool,
 ) -> Result<SaveStats, FileError> {
+    replace_file(path, |tmp| write_file(ks, start, tmp, opts, cancel))
+}
+
+/// Writes `path` through a temporary file next to it (made by `write`, which must fsync
+/// it), renamed over `path` with the directory fsynced; the temporary file goes on error.
+fn replace_file(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<SaveStats, FileError>,
+) -> Result<SaveStats, FileError> {
     let tmp = temp_path(path);
-    let result = write_file(ks, start, &tmp, opts, cancel).and_then(|stats| {
+    let result = write(&tmp).and_then(|stats| {
         std::fs::rename(&tmp, path).map_err(io_err(path))?;
         sync_dir(path).map_err(io_err(path))?;
         Ok(stats)
@@ -81,6 +90,21 @@ pub fn save_snapshot_until(
     result
 }
 
+/// Creates the temporary file of a snapshot save, releasing the snapshot if it can't.
+fn create_for(ks: &Keyspace, start: &SnapshotStart, tmp: &Path) -> Result<File, FileError> {
+    File::create(tmp).map_err(|e| {
+        let _ = ks.drain_snapshot(start, |_, _| Err(()));
+        io_err(tmp)(e)
+    })
+}
+
+/// Flushes and fsyncs a finished file; returns its size.
+fn seal(w: BufWriter<File>, tmp: &Path) -> Result<u64, FileError> {
+    let file = w.into_inner().map_err(|e| io_err(tmp)(e.into_error()))?;
+    file.sync_all().map_err(io_err(tmp))?;
+    Ok(file.metadata().map_err(io_err(tmp))?.len())
+}
+
 fn write_file(
     ks: &Keyspace,
     start: &SnapshotStart,
@@ -88,8 +112,8 @@ fn write_file(
     opts: WriteOptions,
     cancel: &AtomicBool,
 ) -> Result<SaveStats, FileError> {
-    let opened = File::create(tmp).and_then(|file| {
-        let mut w = RdbWriter::new(BufWriter::with_capacity(1 << 20, file), opts)?;
+    let file = create_for(ks, start, tmp)?;
+    let opened = RdbWriter::new(BufWriter::with_capacity(1 << 20, file), opts).and_then(|mut w| {
         header(&mut w, start.at_ms)?;
         Ok(w)
     });
@@ -119,10 +143,7 @@ fn write_file(
         Ok(())
     })
     .map_err(io_err(tmp))?;
-    let buf = w.finish().map_err(io_err(tmp))?;
-    let file = buf.into_inner().map_err(|e| io_err(tmp)(e.into_error()))?;
-    file.sync_all().map_err(io_err(tmp))?;
-    stats.bytes = file.metadata().map_err(io_err(tmp))?.len();
+    stats.bytes = seal(w.finish().map_err(io_err(tmp))?, tmp)?;
     Ok(stats)
 }
 
@@ -133,16 +154,8 @@ pub fn save_snapshot_as_commands(
     start: &SnapshotStart,
     path: &Path,
 ) -> Result<SaveStats, FileError> {
-    let tmp = temp_path(path);
-    let result = (|| {
-        let file = match File::create(&tmp) {
-            Ok(f) => f,
-            Err(e) => {
-                let _ = ks.drain_snapshot(start, |_, _| Err(()));
-                return Err(io_err(&tmp)(e));
-            }
-        };
-        let mut w = BufWriter::with_capacity(1 << 20, file);
+    replace_file(path, |tmp| {
+        let mut w = BufWriter::with_capacity(1 << 20, create_for(ks, start, tmp)?);
         let mut stats = SaveStats::default();
         let (mut db_now, mut buf) = (None, Vec::new());
         ks.drain_snapshot(start, |db, entries| {
@@ -162,18 +175,10 @@ pub fn save_snapshot_as_commands(
             stats.keys += entries.len() as u64;
             w.write_all(&buf)
         })
-        .map_err(io_err(&tmp))?;
-        let file = w.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(io_err(&tmp))?;
-        stats.bytes = file.metadata().map_err(io_err(&tmp))?.len();
-        std::fs::rename(&tmp, path).map_err(io_err(path))?;
-        sync_dir(path).map_err(io_err(path))?;
+        .map_err(io_err(tmp))?;
+        stats.bytes = seal(w, tmp)?;
         Ok(stats)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    })
 }
 
 /// The aux fields Redis 7.0 writes at the top of a file.

@@ -80,21 +80,9 @@ pub fn put_len(out: &mut Vec<u8>, n: u64) {
     }
 }
 
-/// The i64 `s` spells in canonical form (Redis's `string2ll`: an optional '-', no leading
-/// zeros, no spaces, no "-0", at most 20 bytes), if any.
-pub(crate) fn canonical_i64(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    let digits = s.strip_prefix(b"-").unwrap_or(s);
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    if digits[0] == b'0' && s.len() > 1 {
-        return None;
-    }
-    std::str::from_utf8(s).ok()?.parse::<i64>().ok()
-}
+/// The i64 `s` spells in canonical form (Redis's `string2ll`), if any: the keyspace's rule,
+/// which also decides which strings are stored as integers.
+pub(crate) use shardis_keyspace::canonical_int as canonical_i64;
 
 /// Appends `s` as Redis's rdbSaveRawString does: integers of up to 11 bytes in canonical
 /// form as INT8/16/32, then LZF when asked, the string is over 20 bytes and compression

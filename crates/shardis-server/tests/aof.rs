@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{temp_dir, Server};
+use common::{conn, temp_dir, Contents, Server};
 use redis::{Connection, Value as RV};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,66 +13,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn conn(port: u16) -> Connection {
-    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-        .unwrap()
-        .get_connection()
-        .unwrap()
-}
-
-/// Every key of the first `dbs` databases with its type, contents and absolute expiry.
-fn contents(port: u16, dbs: u32) -> BTreeMap<(u32, Vec<u8>), String> {
-    let mut c = conn(port);
-    let mut out = BTreeMap::new();
-    for db in 0..dbs {
-        redis::cmd("SELECT").arg(db).query::<()>(&mut c).unwrap();
-        let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut c).unwrap();
-        for k in keys {
-            let kind: String = redis::cmd("TYPE").arg(&k).query(&mut c).unwrap();
-            let mut items: Vec<Vec<u8>> = match kind.as_str() {
-                "string" => vec![redis::cmd("GET").arg(&k).query(&mut c).unwrap()],
-                "list" => redis::cmd("LRANGE")
-                    .arg(&k)
-                    .arg(0)
-                    .arg(-1)
-                    .query(&mut c)
-                    .unwrap(),
-                "set" => redis::cmd("SMEMBERS").arg(&k).query(&mut c).unwrap(),
-                "hash" => redis::cmd("HGETALL").arg(&k).query(&mut c).unwrap(),
-                "zset" => redis::cmd("ZRANGE")
-                    .arg(&k)
-                    .arg(0)
-                    .arg(-1)
-                    .arg("WITHSCORES")
-                    .query(&mut c)
-                    .unwrap(),
-                other => panic!("type {other}"),
-            };
-            if kind == "set" {
-                items.sort();
-            }
-            if kind == "hash" {
-                let mut pairs: Vec<Vec<u8>> = items
-                    .chunks(2)
-                    .map(|p| [&p[0][..], b"=", &p[1][..]].concat())
-                    .collect();
-                pairs.sort();
-                items = pairs;
-            }
-            let exp: i64 = redis::cmd("PEXPIRETIME").arg(&k).query(&mut c).unwrap();
-            out.insert(
-                (db, k),
-                format!(
-                    "{kind} exp={exp} {:?}",
-                    items
-                        .iter()
-                        .map(|i| String::from_utf8_lossy(i))
-                        .collect::<Vec<_>>()
-                ),
-            );
-        }
+/// Every key of the first `dbs` databases (type, contents, absolute expiry). Encodings are
+/// left out: a replay may rebuild a value in another encoding (a string APPENDed in place
+/// is raw until a reload makes it embstr again, as in Redis).
+fn contents(port: u16, dbs: u32) -> Contents {
+    let mut all = common::dataset(port, dbs);
+    for v in all.values_mut() {
+        v.encoding.clear();
     }
-    out
+    all
 }
 
 fn run(c: &mut Connection, line: &str) -> RV {
@@ -229,7 +178,11 @@ fn log_replays_every_write_after_kill_9() {
         .unwrap();
     let before = contents(port, 16);
     assert!(before.len() > 30, "{}", before.len());
-    assert_eq!(before[&(0, b"dies".to_vec())], "string exp=-1 [\"1\"]");
+    let dies = &before[&(0, b"dies".to_vec())];
+    assert_eq!(
+        (dies.expire_ms, &dies.contents[..]),
+        (-1, &[b"1".to_vec()][..])
+    );
     drop(s); // SIGKILL
     let s = Server::start_in(&dir, &["--save", "", "--appendonly", "yes"]);
     let after = contents(s.port, 16);
@@ -329,7 +282,16 @@ fn refused(dir: &Path, args: &[&str]) -> String {
 #[test]
 fn truncated_and_corrupt_logs() {
     let dir = temp_dir("aof-cut");
-    let s = Server::start_in(&dir, &["--save", "", "--appendonly", "yes"]);
+    // always: every acknowledged write is in the file when the server is killed.
+    let args = [
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+    ];
+    let s = Server::start_in(&dir, &args);
     let mut c = conn(s.port);
     for i in 0..100 {
         run(&mut c, &format!("SET k{i} v{i}"));
@@ -564,6 +526,18 @@ impl Tmpfs {
     }
 }
 
+/// A server logging with `appendfsync <fsync>` in a fresh 2 MB tmpfs, or `None` (the
+/// reason printed) where no tmpfs can be mounted.
+fn server_on_tmpfs(fsync: &str) -> Option<(Tmpfs, Server)> {
+    let Some(fs) = Tmpfs::mount("2m") else {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)");
+        return None;
+    };
+    let args = ["--save", "", "--appendonly", "yes", "--appendfsync", fsync];
+    let s = Server::start_in(&fs.0, &args);
+    Some((fs, s))
+}
+
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg(&self.0).status();
@@ -573,22 +547,10 @@ impl Drop for Tmpfs {
 
 #[test]
 fn disk_full_refuses_writes_then_recovers() {
-    let Some(fs) = Tmpfs::mount("2m") else {
-        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)");
+    let Some((fs, s)) = server_on_tmpfs("everysec") else {
         return;
     };
     let dir = fs.0.clone();
-    let s = Server::start_in(
-        &dir,
-        &[
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-        ],
-    );
     let mut c = common::Raw::connect(s.port);
     // Fill the disk beside the log, leaving a little room.
     let filler = dir.join("filler");
@@ -636,24 +598,12 @@ fn disk_full_refuses_writes_then_recovers() {
 
 #[test]
 fn disk_full_with_always_holds_replies_and_rdb_recovers_by_itself() {
-    let Some(fs) = Tmpfs::mount("2m") else {
-        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)");
+    // appendfsync always: a write that can't reach the disk is not acknowledged until it
+    // can; then it is.
+    let Some((fs, s)) = server_on_tmpfs("always") else {
         return;
     };
     let dir = fs.0.clone();
-    // appendfsync always: a write that can't reach the disk is not acknowledged until it
-    // can; then it is.
-    let s = Server::start_in(
-        &dir,
-        &[
-            "--save",
-            "",
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-        ],
-    );
     let mut c = common::Raw::connect(s.port);
     assert_eq!(c.cmd(&["SET", "before", "1"]), "+OK\r\n");
     let filler = dir.join("filler");

@@ -5,93 +5,12 @@
 
 mod common;
 
-use common::{compare_scripts, temp_dir, Server};
+use common::{compare_scripts, conn, dataset as contents, temp_dir, Contents, Server, Shown};
 use redis::{Connection, Value as RV};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// One key as commands show it: type, encoding, contents and absolute expiry.
-#[derive(Debug, PartialEq, Eq, Clone)]
-struct Shown {
-    kind: String,
-    encoding: String,
-    contents: Vec<Vec<u8>>,
-    expire_ms: i64,
-}
-
-type Contents = BTreeMap<(u32, Vec<u8>), Shown>;
-
-fn conn(port: u16) -> Connection {
-    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-        .unwrap()
-        .get_connection()
-        .unwrap()
-}
-
-/// Every key of every database, read through commands, so the same function describes a
-/// shardis and a redis-server dataset.
-fn contents(port: u16, dbs: u32) -> Contents {
-    let mut c = conn(port);
-    let mut out = Contents::new();
-    for db in 0..dbs {
-        redis::cmd("SELECT").arg(db).query::<()>(&mut c).unwrap();
-        let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut c).unwrap();
-        for k in keys {
-            let kind: String = redis::cmd("TYPE").arg(&k).query(&mut c).unwrap();
-            let encoding: String = redis::cmd("OBJECT")
-                .arg("ENCODING")
-                .arg(&k)
-                .query(&mut c)
-                .unwrap();
-            let mut contents: Vec<Vec<u8>> = match kind.as_str() {
-                "string" => vec![redis::cmd("GET").arg(&k).query(&mut c).unwrap()],
-                "list" => redis::cmd("LRANGE")
-                    .arg(&k)
-                    .arg(0)
-                    .arg(-1)
-                    .query(&mut c)
-                    .unwrap(),
-                "set" => redis::cmd("SMEMBERS").arg(&k).query(&mut c).unwrap(),
-                "hash" => {
-                    let pairs: Vec<(Vec<u8>, Vec<u8>)> =
-                        redis::cmd("HGETALL").arg(&k).query(&mut c).unwrap();
-                    pairs
-                        .into_iter()
-                        .map(|(f, v)| [f, b"=".to_vec(), v].concat())
-                        .collect()
-                }
-                "zset" => {
-                    let v: Vec<Vec<u8>> = redis::cmd("ZRANGE")
-                        .arg(&k)
-                        .arg(0)
-                        .arg(-1)
-                        .arg("WITHSCORES")
-                        .query(&mut c)
-                        .unwrap();
-                    v
-                }
-                other => panic!("unexpected type {other}"),
-            };
-            if kind == "set" || kind == "hash" {
-                contents.sort();
-            }
-            let expire_ms: i64 = redis::cmd("PEXPIRETIME").arg(&k).query(&mut c).unwrap();
-            out.insert(
-                (db, k),
-                Shown {
-                    kind,
-                    encoding,
-                    contents,
-                    expire_ms,
-                },
-            );
-        }
-    }
-    out
-}
 
 fn q(c: &mut Connection, args: &[&[u8]]) -> RV {
     let mut cmd = redis::cmd(std::str::from_utf8(args[0]).unwrap());

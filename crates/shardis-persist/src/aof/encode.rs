@@ -4,9 +4,14 @@
 
 /// Appends `*<argc>\r\n` and `$<len>\r\n<arg>\r\n` for every argument.
 pub fn encode_command(buf: &mut Vec<u8>, args: &[&[u8]]) {
-    let mut num = itoa::Buffer::new();
     let total: usize = args.iter().map(|a| a.len() + 16).sum::<usize>() + 16;
     buf.reserve(total);
+    encode_command_from(buf, args.iter().copied());
+}
+
+/// [`encode_command`] for arguments that are not in a slice (a command's own arguments).
+pub fn encode_command_from<'a>(buf: &mut Vec<u8>, args: impl ExactSizeIterator<Item = &'a [u8]>) {
+    let mut num = itoa::Buffer::new();
     buf.push(b'*');
     buf.extend_from_slice(num.format(args.len()).as_bytes());
     buf.extend_from_slice(b"\r\n");

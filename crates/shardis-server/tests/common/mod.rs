@@ -24,6 +24,20 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// What every reference redis-server runs with: no persistence unless a test asks for it.
+const REDIS_DEFAULTS: &[&str] = &["--save", "", "--appendonly", "no"];
+
+/// A server's command line: loopback on `port`, then `extra`, then the test's own `args`
+/// (later arguments override earlier ones, as in redis-server).
+fn args_for(port: u16, extra: &[&str], args: &[&str]) -> Vec<String> {
+    ["--port", &port.to_string(), "--bind", "127.0.0.1"]
+        .iter()
+        .chain(extra)
+        .chain(args)
+        .map(|s| s.to_string())
+        .collect()
+}
+
 /// A server process, killed when dropped. It runs in a fresh working directory of its own
 /// (its `dir`, where it saves and loads files), with its stderr kept there.
 pub struct Server {
@@ -51,29 +65,19 @@ impl Server {
     /// Starts shardis with `args` on a free loopback port.
     pub fn start(args: &[&str]) -> Server {
         let port = free_port();
-        let mut all: Vec<String> = vec![
-            "--port".into(),
-            port.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-        ];
-        all.extend(args.iter().map(|s| s.to_string()));
-        Self::spawn(env!("CARGO_BIN_EXE_shardis-server"), &all, port)
+        Self::spawn(
+            env!("CARGO_BIN_EXE_shardis-server"),
+            &args_for(port, &[], args),
+            port,
+        )
     }
 
     /// Starts shardis on a free port in the working directory `dir` (for files it loads).
     pub fn start_in(dir: &std::path::Path, args: &[&str]) -> Server {
         let port = free_port();
-        let mut all: Vec<String> = vec![
-            "--port".into(),
-            port.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-        ];
-        all.extend(args.iter().map(|s| s.to_string()));
         Self::spawn_in(
             env!("CARGO_BIN_EXE_shardis-server"),
-            &all,
+            &args_for(port, &[], args),
             port,
             dir.to_path_buf(),
         )
@@ -84,22 +88,16 @@ impl Server {
     /// tests that mean nothing without it.
     pub fn redis_in(dir: &std::path::Path, args: &[&str]) -> Server {
         let port = free_port();
-        let mut all: Vec<String> = vec![
-            "--port".into(),
-            port.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-            "--save".into(),
-            "".into(),
-            "--appendonly".into(),
-            "no".into(),
-            // Debian's redis-server 7.0 defaults this to 512; upstream Redis 7.0 and
-            // shardis use 128. Files moved between them then keep the same encodings.
-            "--hash-max-listpack-entries".into(),
-            "128".into(),
-        ];
-        all.extend(args.iter().map(|s| s.to_string()));
-        Self::spawn_in("redis-server", &all, port, dir.to_path_buf())
+        // Debian's redis-server 7.0 defaults hash-max-listpack-entries to 512; upstream
+        // Redis 7.0 and shardis use 128. Files moved between them then keep their encodings.
+        let mut extra = REDIS_DEFAULTS.to_vec();
+        extra.extend(["--hash-max-listpack-entries", "128"]);
+        Self::spawn_in(
+            "redis-server",
+            &args_for(port, &extra, args),
+            port,
+            dir.to_path_buf(),
+        )
     }
 
     /// Starts shardis with exactly these arguments (the caller picks the port).
@@ -123,18 +121,11 @@ impl Server {
                 .is_ok()
         })?;
         let port = free_port();
-        let mut all: Vec<String> = vec![
-            "--port".into(),
-            port.to_string(),
-            "--bind".into(),
-            "127.0.0.1".into(),
-            "--save".into(),
-            "".into(),
-            "--appendonly".into(),
-            "no".into(),
-        ];
-        all.extend(args.iter().map(|s| s.to_string()));
-        Some(Self::spawn(bin, &all, port))
+        Some(Self::spawn(
+            bin,
+            &args_for(port, REDIS_DEFAULTS, args),
+            port,
+        ))
     }
 
     fn spawn(bin: &str, args: &[String], port: u16) -> Server {
@@ -647,6 +638,88 @@ pub fn random_writes(seed: u64, n: usize) -> Vec<String> {
             _ => format!("MULTI\nINCR {k}\nRPUSH {k2} t\nSPOP {k}\nEXEC"),
         };
         out.extend(cmd.lines().map(str::to_string));
+    }
+    out
+}
+
+// Whole datasets, read through commands (persistence and log tests).
+
+/// One key as commands show it: type, encoding, contents and absolute expiry.
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub struct Shown {
+    pub kind: String,
+    pub encoding: String,
+    pub contents: Vec<Vec<u8>>,
+    pub expire_ms: i64,
+}
+
+pub type Contents = std::collections::BTreeMap<(u32, Vec<u8>), Shown>;
+
+pub fn conn(port: u16) -> redis::Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap()
+}
+
+/// Every key of every database, read through commands, so the same function describes a
+/// shardis and a redis-server dataset.
+pub fn dataset(port: u16, dbs: u32) -> Contents {
+    let mut c = conn(port);
+    let mut out = std::collections::BTreeMap::new();
+    for db in 0..dbs {
+        redis::cmd("SELECT").arg(db).query::<()>(&mut c).unwrap();
+        let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut c).unwrap();
+        for k in keys {
+            let kind: String = redis::cmd("TYPE").arg(&k).query(&mut c).unwrap();
+            let encoding: String = redis::cmd("OBJECT")
+                .arg("ENCODING")
+                .arg(&k)
+                .query(&mut c)
+                .unwrap();
+            let mut contents: Vec<Vec<u8>> = match kind.as_str() {
+                "string" => vec![redis::cmd("GET").arg(&k).query(&mut c).unwrap()],
+                "list" => redis::cmd("LRANGE")
+                    .arg(&k)
+                    .arg(0)
+                    .arg(-1)
+                    .query(&mut c)
+                    .unwrap(),
+                "set" => redis::cmd("SMEMBERS").arg(&k).query(&mut c).unwrap(),
+                "hash" => {
+                    let pairs: Vec<(Vec<u8>, Vec<u8>)> =
+                        redis::cmd("HGETALL").arg(&k).query(&mut c).unwrap();
+                    pairs
+                        .into_iter()
+                        .map(|(f, v)| [f, b"=".to_vec(), v].concat())
+                        .collect()
+                }
+                "zset" => {
+                    let v: Vec<Vec<u8>> = redis::cmd("ZRANGE")
+                        .arg(&k)
+                        .arg(0)
+                        .arg(-1)
+                        .arg("WITHSCORES")
+                        .query(&mut c)
+                        .unwrap();
+                    v
+                }
+                other => panic!("unexpected type {other}"),
+            };
+            if kind == "set" || kind == "hash" {
+                contents.sort();
+            }
+            let expire_ms: i64 = redis::cmd("PEXPIRETIME").arg(&k).query(&mut c).unwrap();
+            out.insert(
+                (db, k),
+                Shown {
+                    kind,
+                    encoding,
+                    contents,
+                    expire_ms,
+                },
+            );
+        }
     }
     out
 }
