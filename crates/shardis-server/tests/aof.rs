@@ -24,6 +24,20 @@ fn contents(port: u16, dbs: u32) -> Contents {
     all
 }
 
+/// The log directory `dir` replays to `before` (the first `dbs` databases) in shardis
+/// and in redis-server 7.0 alike; `what` names the case in failures.
+fn replays_to(dir: &Path, before: &Contents, dbs: u32, what: &str) {
+    let s = Server::start_in(dir, &["--save", "", "--appendonly", "yes"]);
+    assert_eq!(before, &contents(s.port, dbs), "{what}: shardis's replay");
+    drop(s);
+    let r = Server::redis_in(dir, &["--appendonly", "yes"]);
+    assert_eq!(
+        before,
+        &contents(r.port, dbs),
+        "{what}: redis-server's replay"
+    );
+}
+
 fn run(c: &mut Connection, line: &str) -> RV {
     let words: Vec<&str> = line.split(' ').collect();
     let mut cmd = redis::cmd(words[0]);
@@ -184,18 +198,7 @@ fn log_replays_every_write_after_kill_9() {
         (-1, &[b"1".to_vec()][..])
     );
     drop(s); // SIGKILL
-    let s = Server::start_in(&dir, &["--save", "", "--appendonly", "yes"]);
-    let after = contents(s.port, 16);
-    assert_eq!(before, after);
-    drop(s);
-    // The same directory replays in redis-server 7.0 to the same contents.
-    let r = Server::redis_in(&dir, &["--appendonly", "yes"]);
-    assert_eq!(
-        before,
-        contents(r.port, 16),
-        "redis-server replaying shardis's log"
-    );
-    drop(r);
+    replays_to(&dir, &before, 16, "every write");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -750,16 +753,7 @@ fn rewrite_without_rdb_preamble_writes_commands() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(names.iter().any(|n| n.ends_with(".base.aof")), "{names:?}");
-    let s = Server::start_in(&dir, &["--save", "", "--appendonly", "yes"]);
-    assert_eq!(before, contents(s.port, 16));
-    drop(s);
-    let r = Server::redis_in(&dir, &["--appendonly", "yes"]);
-    assert_eq!(
-        before,
-        contents(r.port, 16),
-        "redis-server loading the command base"
-    );
-    drop(r);
+    replays_to(&dir, &before, 16, "a command base");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -782,17 +776,7 @@ fn random_write_mix_replays_identically() {
         }
         let before = contents(s.port, 3);
         drop(s);
-        let s = Server::start_in(&dir, &["--save", "", "--appendonly", "yes"]);
-        let after = contents(s.port, 3);
-        drop(s);
-        assert_eq!(before, after, "seed {seed}: replay differs");
-        let r = Server::redis_in(&dir, &["--appendonly", "yes"]);
-        assert_eq!(
-            before,
-            contents(r.port, 3),
-            "seed {seed}: redis-server's replay differs"
-        );
-        drop(r);
+        replays_to(&dir, &before, 3, &format!("seed {seed}"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
