@@ -293,12 +293,9 @@ impl Tx {
     }
 }
 
-/// Runs `f` (serving a blocked client) with `args` as the record of what it does, and
-/// returns its result with the log offset its record ends at.
-pub(crate) fn scoped<R>(aof: &Aof, db: usize, args: &[&[u8]], f: impl FnOnce() -> R) -> (R, u64) {
-    if !aof.on() {
-        return (f(), 0);
-    }
+/// Runs `f` (serving a blocked client, with the log on) with `args` as the record of what
+/// it does, and returns its result with the log offset its record ends at.
+pub(crate) fn scoped<R>(db: usize, args: &[&[u8]], f: impl FnOnce() -> R) -> (R, u64) {
     let outer = REC.with_borrow_mut(|r| {
         let mut mine = Rec {
             active: true,

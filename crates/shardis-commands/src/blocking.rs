@@ -280,12 +280,17 @@ fn serve(shared: &Shared, w: &Waiter, key: &[u8]) -> Option<Vec<u8>> {
         };
         shardis_keyspace::WriteScope::new(std::iter::once((w.db, key)).chain(dst))
     });
-    let record = served_as(&w.op, key);
-    let record: Vec<&[u8]> = record.iter().map(|a| &a[..]).collect();
-    let (reply, end) = crate::aof::scoped(&shared.aof, w.db, &record, || match w.op {
+    let pop = || match w.op {
         BlockOp::Pop { .. } | BlockOp::Move { .. } => crate::list::serve_waiter(shared, w, key),
         BlockOp::ZPop { .. } => crate::zset::serve_waiter(shared, w, key),
-    });
+    };
+    // With the log off there is no record to build.
+    if !shared.aof.on() {
+        return pop();
+    }
+    let record = served_as(&w.op, key);
+    let record: Vec<&[u8]> = record.iter().map(|a| &a[..]).collect();
+    let (reply, end) = crate::aof::scoped(w.db, &record, pop);
     w.aof_end.fetch_max(end, Relaxed);
     reply
 }
