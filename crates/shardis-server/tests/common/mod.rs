@@ -61,6 +61,20 @@ pub fn temp_dir(what: &str) -> std::path::PathBuf {
     d
 }
 
+/// Whether the server on `port` answers PING with -LOADING (an unreadable answer counts as
+/// not loading: the caller's own requests will then show what is wrong).
+fn loading(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = [0u8; 64];
+    match s.write_all(b"PING\r\n").and_then(|_| s.read(&mut buf)) {
+        Ok(n) => buf[..n].starts_with(b"-LOADING"),
+        Err(_) => false,
+    }
+}
+
 impl Server {
     /// Starts shardis with `args` on a free loopback port.
     pub fn start(args: &[&str]) -> Server {
@@ -160,6 +174,16 @@ impl Server {
             assert!(
                 server.child.try_wait().unwrap().is_none(),
                 "{bin} exited at start (port {port}): {}",
+                server.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // redis-server accepts connections while it loads its files and answers -LOADING
+        // until it is done; shardis loads before it listens. Either way, wait until ready.
+        while loading(port) {
+            assert!(
+                Instant::now() < deadline,
+                "{bin} still loading on port {port}: {}",
                 server.stderr()
             );
             std::thread::sleep(Duration::from_millis(20));
