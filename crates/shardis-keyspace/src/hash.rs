@@ -214,12 +214,41 @@ impl<'a> Iterator for PackIter<'a> {
 /// Pairs of up to this many bytes (plus one byte of field length) live inside the slot.
 const INLINE: usize = 30;
 
-/// One field/value pair: `[field len][field][value]`, inline (len < 31, field < 256 bytes) or
-/// in one heap block with a varint field length. 32 bytes either way.
+/// Fields of up to this many bytes stay inside the slot when the value does not fit.
+const SPLIT_FIELD: usize = 22;
+
+/// One field/value pair, 32 bytes in the slot vector whatever its shape.
 #[derive(Clone, Debug)]
 enum Slot {
+    /// `[field len][field][value]`, 30 bytes at most.
     Inline { len: u8, buf: [u8; INLINE] },
+    /// A short field inside the slot and the value in a block of its own. A lookup compares
+    /// the field without a second cache miss, and a new value replaces only the block.
+    Split {
+        flen: u8,
+        field: [u8; SPLIT_FIELD],
+        value: ThinVec<u8>,
+    },
+    /// `[varint field len][field][value]` in one block: long fields.
     Heap(Box<[u8]>),
+}
+
+/// The bytes of `put_len(n)`.
+fn len_len(mut n: usize) -> usize {
+    let mut k = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        k += 1;
+    }
+    k
+}
+
+/// A value block of exactly the value's size. A `ThinVec` keeps its length in the block, so
+/// the slot spends one pointer on it and the field keeps 22 bytes.
+fn thin(bytes: &[u8]) -> ThinVec<u8> {
+    let mut v = ThinVec::with_capacity(bytes.len());
+    v.extend_from_slice(bytes);
+    v
 }
 
 impl Slot {
@@ -234,8 +263,17 @@ impl Slot {
                 len: total as u8,
                 buf,
             }
+        } else if field.len() <= SPLIT_FIELD {
+            let mut f = [0u8; SPLIT_FIELD];
+            f[..field.len()].copy_from_slice(field);
+            Slot::Split {
+                flen: field.len() as u8,
+                field: f,
+                value: thin(value),
+            }
         } else {
-            let mut v = Vec::with_capacity(total + 4);
+            // Sized exactly, so `into_boxed_slice` does not reallocate.
+            let mut v = Vec::with_capacity(len_len(field.len()) + field.len() + value.len());
             put_len(&mut v, field.len());
             v.extend_from_slice(field);
             v.extend_from_slice(value);
@@ -244,16 +282,12 @@ impl Slot {
     }
 
     #[inline]
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Slot::Inline { len, buf } => &buf[..*len as usize],
-            Slot::Heap(b) => b,
-        }
-    }
-
-    #[inline]
     fn pair(&self) -> (&[u8], &[u8]) {
-        let b = self.bytes();
+        let b: &[u8] = match self {
+            Slot::Inline { len, buf } => &buf[..*len as usize],
+            Slot::Split { flen, field, value } => return (&field[..*flen as usize], value),
+            Slot::Heap(b) => b,
+        };
         let mut at = 0;
         let n = get_len(b, &mut at);
         (&b[at..at + n], &b[at + n..])
@@ -262,6 +296,17 @@ impl Slot {
     #[inline]
     fn field(&self) -> &[u8] {
         self.pair().0
+    }
+
+    /// Gives the pair `field` (this slot's own field) the value `value`.
+    fn set_value(&mut self, field: &[u8], value: &[u8]) {
+        match self {
+            // Only the value's block changes; the field stays where the index found it.
+            Slot::Split { value: v, .. } if 1 + field.len() + value.len() > INLINE => {
+                *v = thin(value)
+            }
+            _ => *self = Slot::new(field, value),
+        }
     }
 }
 
@@ -303,7 +348,7 @@ impl Table {
     fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
         match self.find(field) {
             Some(i) => {
-                self.slots[i] = Slot::new(field, value);
+                self.slots[i].set_value(field, value);
                 false
             }
             None => {
@@ -672,8 +717,17 @@ mod tests {
             (&[b'a'; 29][..], &b"x"[..]),
             (&[b'a'; 200][..], &[b'b'; 300][..]),
             (&b""[..], &[b'b'; 100][..]),
+            (&[b'a'; 22][..], &[b'b'; 64][..]),
+            (&[b'a'; 23][..], &[b'b'; 64][..]),
+            (&[b'a'; 20][..], &[b'b'; 10][..]),
         ] {
-            assert_eq!(Slot::new(f, v).pair(), (f, v));
+            let mut s = Slot::new(f, v);
+            assert_eq!(s.pair(), (f, v));
+            // Every shape can take every other shape's value.
+            for w in [&b""[..], &b"xy"[..], &[b'c'; 40][..], &[b'd'; 300][..]] {
+                s.set_value(f, w);
+                assert_eq!(s.pair(), (f, w));
+            }
         }
     }
 
