@@ -2,9 +2,9 @@
 //! and a dense slot vector indexed by a hash table for large ones. Knows no sockets or commands.
 //!
 //! The large encoding keeps field/value pairs in a `Vec` of 32-byte slots (a pair of up to 30
-//! bytes in all lives inside its slot, with no allocation of its own) and a `HashTable<u32>`
-//! of slot numbers: about 40 bytes per pair where Redis's dict spends 70-100, and a random
-//! pair (HRANDFIELD) is one index away.
+//! bytes in all lives inside its slot, with no allocation of its own) and a `HashTable` of
+//! slot numbers with their fields' hashes: about 45 bytes per pair where Redis's dict spends
+//! 70-100, and a random pair (HRANDFIELD) is one index away.
 
 use crate::EncodingLimits;
 use foldhash::fast::RandomState;
@@ -314,8 +314,25 @@ impl Slot {
 #[derive(Clone)]
 struct Table {
     slots: Vec<Slot>,
-    index: HashTable<u32>,
+    index: HashTable<Ix>,
     hasher: RandomState,
+}
+
+/// An index entry: a slot number and its field's 32-bit hash. Keeping the hash here lets the
+/// index grow without reading a single slot (a million-field hash resizes its index in a few
+/// milliseconds instead of a random walk over every pair under the shard lock), and lets a
+/// probe skip slots whose hash differs.
+#[derive(Clone, Copy)]
+struct Ix {
+    slot: u32,
+    hash: u32,
+}
+
+/// The 64-bit hash the index is built on, from a field's 32-bit one. hashbrown places an
+/// entry by the low bits and tags it with the top seven, so both halves carry the hash.
+#[inline]
+fn spread(h: u32) -> u64 {
+    (h as u64) << 32 | h as u64
 }
 
 impl std::fmt::Debug for Table {
@@ -333,16 +350,21 @@ impl Table {
         }
     }
 
+    /// A field's 32-bit hash, which is also its HSCAN position, fixed for the table's
+    /// lifetime.
     #[inline]
-    fn hash(&self, field: &[u8]) -> u64 {
-        self.hasher.hash_one(field)
+    fn hash(&self, field: &[u8]) -> u32 {
+        (self.hasher.hash_one(field) >> 32) as u32
     }
 
     fn find(&self, field: &[u8]) -> Option<usize> {
         let slots = &self.slots;
+        let h = self.hash(field);
         self.index
-            .find(self.hash(field), |&i| slots[i as usize].field() == field)
-            .map(|&i| i as usize)
+            .find(spread(h), |ix| {
+                ix.hash == h && slots[ix.slot as usize].field() == field
+            })
+            .map(|ix| ix.slot as usize)
     }
 
     fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
@@ -360,49 +382,48 @@ impl Table {
 
     /// Adds a pair known to be absent.
     fn push_new(&mut self, field: &[u8], value: &[u8]) {
-        let h = self.hash(field);
-        let i = self.slots.len() as u32;
+        let hash = self.hash(field);
+        let slot = self.slots.len() as u32;
         self.slots.push(Slot::new(field, value));
-        let (slots, hasher) = (&self.slots, &self.hasher);
         self.index
-            .insert_unique(h, i, |&j| hasher.hash_one(slots[j as usize].field()));
+            .insert_unique(spread(hash), Ix { slot, hash }, |ix| spread(ix.hash));
     }
 
     fn remove(&mut self, field: &[u8]) -> bool {
         let h = self.hash(field);
         let slots = &self.slots;
-        let Ok(e) = self
-            .index
-            .find_entry(h, |&i| slots[i as usize].field() == field)
-        else {
+        let Ok(e) = self.index.find_entry(spread(h), |ix| {
+            ix.hash == h && slots[ix.slot as usize].field() == field
+        }) else {
             return false;
         };
-        let (i, _) = e.remove();
-        let i = i as usize;
+        let (ix, _) = e.remove();
+        let i = ix.slot as usize;
         let last = self.slots.len() - 1;
         self.slots.swap_remove(i);
         if i != last {
             // The last slot moved into the hole: point its index entry at its new place.
             let h = self.hash(self.slots[i].field());
-            if let Some(j) = self.index.find_mut(h, |&j| j as usize == last) {
-                *j = i as u32;
+            if let Some(ix) = self
+                .index
+                .find_mut(spread(h), |ix| ix.slot as usize == last)
+            {
+                ix.slot = i as u32;
             }
         }
         // Give memory back once the hash has shrunk well below its peak, as Redis's dict does.
         let n = self.slots.len();
         if self.slots.capacity() > 64 && n * 4 < self.slots.capacity() {
             self.slots.shrink_to(n * 2);
-            let (slots, hasher) = (&self.slots, &self.hasher);
-            self.index
-                .shrink_to(n * 2, |&j| hasher.hash_one(slots[j as usize].field()));
+            self.index.shrink_to(n * 2, |ix| spread(ix.hash));
         }
         true
     }
 
-    /// A field's HSCAN position: a 32-bit slice of its hash, fixed for the table's lifetime.
+    /// A field's HSCAN position.
     #[inline]
     fn pos(&self, field: &[u8]) -> u64 {
-        self.hash(field) >> 32
+        self.hash(field) as u64
     }
 }
 
