@@ -5,11 +5,11 @@
 //! more than one shard lock takes them in ascending number. That single rule makes multi-key
 //! commands atomic and deadlock-free.
 
+use crate::lock::{Mutex, MutexGuard};
 use crate::shard::{lru_clock, Entry, Hook, KeyHook, Shard, Ttl};
 use crate::watch::{self, WatchFlag, Watcher};
 use crate::{now_ms, Value};
 use foldhash::fast::RandomState;
-use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 use std::hash::BuildHasher;
 use std::ops::{Deref, DerefMut};

@@ -10,6 +10,7 @@ mod key;
 mod keyspace;
 pub mod lazyfree;
 pub mod list;
+mod lock;
 pub mod set;
 mod shard;
 mod snapshot;
