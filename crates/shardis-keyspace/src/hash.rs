@@ -383,7 +383,8 @@ impl Table {
     /// Adds a pair known to be absent.
     fn push_new(&mut self, field: &[u8], value: &[u8]) {
         let hash = self.hash(field);
-        let slot = self.slots.len() as u32;
+        // Slot numbers are u32: a hash of 4 billion fields would need 128 GiB of slots alone.
+        let slot = u32::try_from(self.slots.len()).expect("a hash holds under 2^32 fields");
         self.slots.push(Slot::new(field, value));
         self.index
             .insert_unique(spread(hash), Ix { slot, hash }, |ix| spread(ix.hash));
@@ -404,12 +405,11 @@ impl Table {
         if i != last {
             // The last slot moved into the hole: point its index entry at its new place.
             let h = self.hash(self.slots[i].field());
-            if let Some(ix) = self
+            let ix = self
                 .index
                 .find_mut(spread(h), |ix| ix.slot as usize == last)
-            {
-                ix.slot = i as u32;
-            }
+                .expect("every slot has its index entry");
+            ix.slot = i as u32;
         }
         // Give memory back once the hash has shrunk well below its peak, as Redis's dict does.
         let n = self.slots.len();

@@ -18,7 +18,7 @@ use parking_lot_core::{ParkResult, UnparkResult, UnparkToken, DEFAULT_PARK_TOKEN
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-/// A mutex over `T` whose waiters never yield the thread.
+/// A mutex over `T` whose waiters spin up to 50 µs, then sleep until woken.
 pub type Mutex<T> = lock_api::Mutex<RawShardLock, T>;
 /// The guard of a locked [`Mutex`].
 pub type MutexGuard<'a, T> = lock_api::MutexGuard<'a, RawShardLock, T>;
