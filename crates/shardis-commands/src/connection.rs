@@ -271,7 +271,7 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         .filter(|c| ids.as_ref().is_none_or(|ids| ids.contains(&c.id)))
         .filter(|c| typ.as_deref().is_none_or(|t| t == client_type(c)))
     {
-        text.push_str(&c.describe());
+        text.push_str(&c.describe(ctx.shared.blocking.is_blocked(c.id)));
         text.push('\n');
     }
     ctx.out.verbatim(text.as_bytes());
@@ -279,7 +279,8 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 }
 
 pub fn client_info(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
-    let mut line = ctx.sess.handle.describe();
+    // The client asking is running a command, so it is not blocked.
+    let mut line = ctx.sess.handle.describe(false);
     line.push('\n');
     ctx.out.verbatim(line.as_bytes());
     Ok(())

@@ -170,11 +170,12 @@ impl ClientHandle {
         }
     }
 
-    /// One CLIENT LIST / CLIENT INFO line, Redis 7's fields in Redis's order.
-    pub fn describe(&self) -> String {
+    /// One CLIENT LIST / CLIENT INFO line, Redis 7's fields in Redis's order. `blocked`: the
+    /// client waits in BLPOP or the like (the blocking registry knows, not the handle).
+    pub fn describe(&self, blocked: bool) -> String {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Relaxed)) / 1000;
-        // Redis's order: P, x, d, e, T.
+        // Redis's order: P, x, b, t, R, B, d, e, T.
         let mut flags = String::new();
         if self.pubsub.active() {
             flags.push('P');
@@ -182,6 +183,9 @@ impl ClientHandle {
         let multi = self.multi.load(Relaxed);
         if multi >= 0 {
             flags.push('x');
+        }
+        if blocked {
+            flags.push('b');
         }
         let tracking = self.tracking.mode.lock().clone();
         if tracking.on {

@@ -122,6 +122,38 @@ fn disconnect_while_blocked_leaves_nothing_behind() {
     );
 }
 
+/// CLIENT LIST's flags for a client blocked in BLPOP, and again once it is served, in
+/// shardis and in redis-server.
+#[test]
+fn client_list_flags_a_blocked_client() {
+    let ours = Server::start(&[]);
+    let theirs = Server::redis(&[]).expect("redis-server is installed");
+    let mut seen = Vec::new();
+    for s in [&ours, &theirs] {
+        let mut admin = s.raw();
+        let mut w = s.raw();
+        let id = w.cmd(&["CLIENT", "ID"]);
+        let id = id.trim_start_matches(':').trim_end().to_string();
+        w.send_cmd(&[b"BLPOP", b"q", b"0"]);
+        wait_blocked(&mut admin, 1);
+        let flags = |admin: &mut Raw| {
+            let line = admin.cmd(&["CLIENT", "LIST", "ID", &id]);
+            let at = line.find(" flags=").expect("a flags field") + 7;
+            let end = at + line[at..].find(' ').unwrap();
+            (line[at..end].to_string(), line.contains(" cmd=blpop "))
+        };
+        let blocked = flags(&mut admin);
+        admin.cmd(&["RPUSH", "q", "x"]);
+        assert_eq!(w.read_reply(), "*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+        seen.push((blocked, flags(&mut admin)));
+    }
+    assert_eq!(
+        seen[0],
+        ((String::from("b"), true), (String::from("N"), true))
+    );
+    assert_eq!(seen[0], seen[1], "shardis vs redis-server");
+}
+
 #[test]
 fn client_unblock_timeout_and_error() {
     let s = Server::start(&[]);
