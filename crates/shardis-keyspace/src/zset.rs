@@ -421,20 +421,34 @@ impl Skip {
             }
             self.level = lvl;
         }
-        for i in 0..lvl {
-            let u = self.link(update[i], i);
+        self.splice_in(x, lvl, &update, &rank);
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+            self.link_mut(u, i).span += 1;
+        }
+        self.len += 1;
+    }
+
+    /// Links `x` (of height `lvl`) after its predecessors `update` on its own levels, given
+    /// the search's ranks, and sets the level-0 back links. Spans above `lvl` are the
+    /// caller's.
+    fn splice_in(
+        &mut self,
+        x: u32,
+        lvl: usize,
+        update: &[u32; MAX_LEVEL],
+        rank: &[u32; MAX_LEVEL],
+    ) {
+        for (i, &u) in update.iter().enumerate().take(lvl) {
+            let ul = self.link(u, i);
             let d = rank[0] - rank[i];
             *self.link_mut(x, i) = Link {
-                next: u.next,
-                span: u.span - d,
+                next: ul.next,
+                span: ul.span - d,
             };
-            *self.link_mut(update[i], i) = Link {
+            *self.link_mut(u, i) = Link {
                 next: x,
                 span: d + 1,
             };
-        }
-        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
-            self.link_mut(u, i).span += 1;
         }
         self.nodes[x as usize].back = update[0];
         let next = self.link(x, 0).next;
@@ -443,29 +457,33 @@ impl Skip {
         } else {
             self.tail = x;
         }
-        self.len += 1;
     }
 
-    /// Unlinks `x`, whose predecessors at each level are `update`.
-    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
-        for (i, &u) in update.iter().enumerate().take(self.level) {
-            let ul = self.link(u, i);
-            if ul.next == x {
-                let xl = self.link(x, i);
-                *self.link_mut(u, i) = Link {
-                    next: xl.next,
-                    span: ul.span + xl.span - 1,
-                };
-            } else {
-                self.link_mut(u, i).span -= 1;
-            }
+    /// Takes `x` (of height `lvl`) out of its predecessors' links on its own levels and out
+    /// of the level-0 back links. Spans above `lvl` are the caller's.
+    fn splice_out(&mut self, x: u32, lvl: usize, update: &[u32; MAX_LEVEL]) {
+        for (i, &u) in update.iter().enumerate().take(lvl) {
+            let (ul, xl) = (self.link(u, i), self.link(x, i));
+            debug_assert_eq!(ul.next, x);
+            *self.link_mut(u, i) = Link {
+                next: xl.next,
+                span: ul.span + xl.span - 1,
+            };
         }
-        let next = self.link(x, 0).next;
-        let back = self.nodes[x as usize].back;
+        let (next, back) = (self.link(x, 0).next, self.nodes[x as usize].back);
         if next != NIL {
             self.nodes[next as usize].back = back;
         } else {
             self.tail = back;
+        }
+    }
+
+    /// Unlinks `x`, whose predecessors at each level are `update`.
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
+        let lvl = self.nodes[x as usize].level as usize;
+        self.splice_out(x, lvl, update);
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+            self.link_mut(u, i).span -= 1;
         }
         while self.level > 1 && self.link(NIL, self.level - 1).next == NIL {
             self.level -= 1;
@@ -518,52 +536,21 @@ impl Skip {
             let (s, m) = (self.score_of(x), self.member(x));
             self.path(s, m)
         };
-        // Unlink x where it has links. Above `lvl` the old predecessors' spans still count x
-        // for now: the new search below passes through them only at levels above `lvl`, which
-        // adds the same one to every rank it records, and only rank differences are used.
-        for (i, &u) in old_upd.iter().enumerate().take(lvl) {
-            let (ul, xl) = (self.link(u, i), self.link(x, i));
-            debug_assert_eq!(ul.next, x);
-            *self.link_mut(u, i) = Link {
-                next: xl.next,
-                span: ul.span + xl.span - 1,
-            };
-        }
-        let (next, back) = (self.link(x, 0).next, self.nodes[x as usize].back);
-        if next != NIL {
-            self.nodes[next as usize].back = back;
-        } else {
-            self.tail = back;
-        }
+        // Above `lvl` the old predecessors' spans still count x for now: the new search
+        // below passes through them only at levels above `lvl`, which adds the same one to
+        // every rank it records, and only rank differences are used.
+        self.splice_out(x, lvl, &old_upd);
         self.nodes[x as usize].score = score;
         let (new_upd, rank) = {
             let m = self.member(x);
             self.path(score, m)
         };
-        for (i, &u) in new_upd.iter().enumerate().take(lvl) {
-            let ul = self.link(u, i);
-            let d = rank[0] - rank[i];
-            *self.link_mut(x, i) = Link {
-                next: ul.next,
-                span: ul.span - d,
-            };
-            *self.link_mut(u, i) = Link {
-                next: x,
-                span: d + 1,
-            };
-        }
+        self.splice_in(x, lvl, &new_upd, &rank);
         for i in lvl..self.level {
             if old_upd[i] != new_upd[i] {
                 self.link_mut(old_upd[i], i).span -= 1;
                 self.link_mut(new_upd[i], i).span += 1;
             }
-        }
-        self.nodes[x as usize].back = new_upd[0];
-        let next = self.link(x, 0).next;
-        if next != NIL {
-            self.nodes[next as usize].back = x;
-        } else {
-            self.tail = x;
         }
     }
 
