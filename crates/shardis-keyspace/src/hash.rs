@@ -323,15 +323,15 @@ struct Table {
 /// milliseconds instead of a random walk over every pair under the shard lock), and lets a
 /// probe skip slots whose hash differs.
 #[derive(Clone, Copy)]
-struct Ix {
-    slot: u32,
-    hash: u32,
+pub(crate) struct Ix {
+    pub(crate) slot: u32,
+    pub(crate) hash: u32,
 }
 
 /// The 64-bit hash the index is built on, from a field's 32-bit one. hashbrown places an
 /// entry by the low bits and tags it with the top seven, so both halves carry the hash.
 #[inline]
-fn spread(h: u32) -> u64 {
+pub(crate) fn spread(h: u32) -> u64 {
     (h as u64) << 32 | h as u64
 }
 

@@ -17,6 +17,7 @@ mod snapshot;
 mod value;
 mod watch;
 pub mod zset;
+mod ztree;
 
 pub use clock::now_ms;
 pub use key::Key;
