@@ -1075,3 +1075,174 @@ fn zrank_withscore() {
         "*2\r\n:0\r\n,1.5\r\n"
     );
 }
+
+/// Sets of tens of thousands of members (a B+tree three levels deep, with splits, merges and
+/// emptied leaves), compared with redis-server after every kind of change: in-order and random
+/// fills, equal-score runs ordered by member, score moves, removals by member, rank, score and
+/// lex, pops from both ends, and rank/range/count queries all over the set.
+#[test]
+fn differential_deep_sets_match_redis() {
+    let Some(mut p) = Pair::start(&[]) else {
+        return;
+    };
+    let mut rng = fastrand::Rng::with_seed(41);
+    // Member i's name; every fifth is too long to sit inside its record.
+    let name = |i: u32| {
+        if i % 5 == 0 {
+            format!("member-with-a-long-name-{i:06}")
+        } else {
+            format!("m{i:06}")
+        }
+    };
+    let fill = |p: &mut Pair,
+                key: &str,
+                members: std::ops::Range<u32>,
+                score: &mut dyn FnMut(u32) -> String| {
+        let ids: Vec<u32> = members.collect();
+        for chunk in ids.chunks(500) {
+            let mut args = vec!["ZADD".to_string(), key.to_string()];
+            for &i in chunk {
+                args.push(score(i));
+                args.push(name(i));
+            }
+            let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+            let (want, got) = p.both(&a);
+            assert_eq!(want, got, "{:?}", &a[..4]);
+        }
+    };
+    // In order (appends), random scores with many ties, and one score for all (lex order).
+    fill(&mut p, "seq", 0..30_000, &mut |i| i.to_string());
+    fill(&mut p, "rnd", 0..30_000, &mut |_| {
+        rng.u32(..2000).to_string()
+    });
+    fill(&mut p, "lex", 0..20_000, &mut |_| "0".to_string());
+    let check = |p: &mut Pair, args: &[String]| {
+        let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let (want, got) = p.both(&a);
+        assert_eq!(want, got, "{a:?}");
+    };
+    let mut q = fastrand::Rng::with_seed(42);
+    for round in 0..40 {
+        let key = ["seq", "rnd", "lex"][round % 3];
+        // Changes: score moves, removals of scattered members and of runs by rank, score
+        // and lex, pops from both ends.
+        let mut args = vec!["ZADD".to_string(), key.to_string()];
+        for _ in 0..300 {
+            args.push(if key == "lex" {
+                "0".into()
+            } else {
+                q.u32(..3000).to_string()
+            });
+            args.push(name(q.u32(..30_000)));
+        }
+        check(&mut p, &args);
+        let mut args = vec!["ZREM".to_string(), key.to_string()];
+        for _ in 0..400 {
+            args.push(name(q.u32(..30_000)));
+        }
+        check(&mut p, &args);
+        let a = q.i32(0..15_000);
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        check(
+            &mut p,
+            &s(&[
+                "ZREMRANGEBYRANK",
+                key,
+                &a.to_string(),
+                &(a + q.i32(0..2000)).to_string(),
+            ]),
+        );
+        if key == "lex" {
+            let lo = name(q.u32(..30_000));
+            let hi = name(q.u32(..30_000));
+            check(
+                &mut p,
+                &s(&["ZREMRANGEBYLEX", key, &format!("[{lo}"), &format!("({hi}")]),
+            );
+            check(&mut p, &s(&["ZLEXCOUNT", key, &format!("({lo}"), "+"]));
+            check(
+                &mut p,
+                &s(&[
+                    "ZRANGE",
+                    key,
+                    &format!("[{lo}"),
+                    "+",
+                    "BYLEX",
+                    "LIMIT",
+                    "5",
+                    "20",
+                ]),
+            );
+        } else {
+            let lo = q.u32(..3000);
+            check(
+                &mut p,
+                &s(&[
+                    "ZREMRANGEBYSCORE",
+                    key,
+                    &lo.to_string(),
+                    &format!("({}", lo + q.u32(..30)),
+                ]),
+            );
+            check(&mut p, &s(&["ZCOUNT", key, &format!("({lo}"), "+inf"]));
+            check(
+                &mut p,
+                &s(&[
+                    "ZRANGE",
+                    key,
+                    &format!("{}", lo / 2),
+                    &format!("({lo}"),
+                    "BYSCORE",
+                    "WITHSCORES",
+                    "LIMIT",
+                    "3",
+                    "40",
+                ]),
+            );
+            check(
+                &mut p,
+                &s(&[
+                    "ZRANGE",
+                    key,
+                    "+inf",
+                    &format!("{lo}"),
+                    "BYSCORE",
+                    "REV",
+                    "LIMIT",
+                    "0",
+                    "30",
+                ]),
+            );
+        }
+        check(&mut p, &s(&["ZPOPMIN", key, &q.u32(..50).to_string()]));
+        check(&mut p, &s(&["ZPOPMAX", key, &q.u32(..50).to_string()]));
+        // Queries all over the set.
+        check(&mut p, &s(&["ZCARD", key]));
+        for _ in 0..20 {
+            let m = name(q.u32(..30_000));
+            check(&mut p, &s(&["ZRANK", key, &m]));
+            check(&mut p, &s(&["ZREVRANK", key, &m]));
+            check(&mut p, &s(&["ZSCORE", key, &m]));
+        }
+        let r = q.i32(-20_000..20_000);
+        check(
+            &mut p,
+            &s(&[
+                "ZRANGE",
+                key,
+                &r.to_string(),
+                &(r + 50).to_string(),
+                "WITHSCORES",
+            ]),
+        );
+        check(
+            &mut p,
+            &s(&["ZRANGE", key, &r.to_string(), &(r + 50).to_string(), "REV"]),
+        );
+    }
+    // Whole sets at the end, element by element.
+    for key in ["seq", "rnd", "lex"] {
+        let (want, got) = p.both(&["ZRANGE", key, "0", "-1", "WITHSCORES"]);
+        assert!(want == got, "{key}: whole set differs");
+    }
+}
