@@ -1088,7 +1088,7 @@ fn differential_deep_sets_match_redis() {
     let mut rng = fastrand::Rng::with_seed(41);
     // Member i's name; every fifth is too long to sit inside its record.
     let name = |i: u32| {
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             format!("member-with-a-long-name-{i:06}")
         } else {
             format!("m{i:06}")
