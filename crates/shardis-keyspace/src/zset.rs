@@ -223,12 +223,14 @@ const NO_REC: u32 = u32::MAX;
 /// The record arena, in fixed chunks rather than one vector: growing it never copies the
 /// records already there (a pause under the shard lock on a large set) and never holds twice
 /// their memory while it does.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Recs {
     chunks: Vec<Vec<Rec>>,
     /// Records ever handed out (free ones included).
     slots: usize,
     free: u32,
+    /// Bytes of the members kept in blocks of their own.
+    heap: usize,
 }
 
 impl Recs {
@@ -237,6 +239,7 @@ impl Recs {
             chunks: Vec::new(),
             slots: 0,
             free: NO_REC,
+            heap: 0,
         }
     }
 
@@ -256,6 +259,9 @@ impl Recs {
     }
 
     fn add(&mut self, rec: Rec) -> u32 {
+        if let Mem::Heap(b) = &rec.mem {
+            self.heap += b.len();
+        }
         if self.free != NO_REC {
             let id = self.free;
             let r = self.get_mut(id);
@@ -276,23 +282,17 @@ impl Recs {
 
     fn release(&mut self, id: u32) {
         let next = self.free;
-        self.get_mut(id).mem = Mem::Free(next);
+        let old = std::mem::replace(&mut self.get_mut(id).mem, Mem::Free(next));
+        if let Mem::Heap(b) = old {
+            self.heap -= b.len();
+        }
         self.free = id;
     }
 
     fn heap_bytes(&self) -> usize {
-        let heap: usize = self
-            .chunks
-            .iter()
-            .flatten()
-            .map(|r| match &r.mem {
-                Mem::Heap(b) => b.len(),
-                _ => 0,
-            })
-            .sum();
         self.chunks.len() * CHUNK * std::mem::size_of::<Rec>()
             + self.chunks.capacity() * std::mem::size_of::<Vec<Rec>>()
-            + heap
+            + self.heap
     }
 }
 
@@ -965,7 +965,7 @@ mod tests {
     }
 
     #[test]
-    fn big_set_ranks_and_compaction() {
+    fn big_set_ranks_after_removals() {
         let lim = limits(128);
         let mut z = ZSet::new();
         for i in 0..20000u32 {

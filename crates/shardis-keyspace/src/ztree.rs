@@ -22,7 +22,8 @@ const LOW: usize = B / 4;
 const MERGED_MAX: usize = B * 3 / 4;
 /// No leaf (the ends of the leaf chain).
 const NIL: u32 = u32::MAX;
-/// Far above any reachable height: each level multiplies the capacity by at least `LOW`.
+/// Far above any reachable height (a million entries need three levels of inner nodes);
+/// `insert` asserts it.
 const MAX_HEIGHT: usize = 24;
 
 #[derive(Clone)]
@@ -303,10 +304,12 @@ impl Tree {
             l.len += 1;
             return;
         }
-        let (mut carry, mut left) = self.split_leaf(node, at, score, id);
+        // Past the end of the last leaf, every node on the path is the last at its level.
+        let tail = l.next == NIL;
+        let (mut carry, mut left) = self.split_leaf(node, at, score, id, tail);
         for d in (0..self.height).rev() {
             let (p, pos) = path[d];
-            match self.add_child(p, pos, left, carry) {
+            match self.add_child(p, pos, left, carry, tail) {
                 None => return,
                 Some((c, l)) => (carry, left) = (c, l),
             }
@@ -321,20 +324,26 @@ impl Tree {
         r.len = 2;
         self.root = self.alloc_inner(r);
         self.height += 1;
+        assert!(
+            self.height < MAX_HEIGHT,
+            "tree height within the path arrays"
+        );
     }
 
     /// Where a full node splits when a new entry goes to index `at`: in the middle, except
-    /// that an entry appended past the end starts a node of its own, so a set filled in order
-    /// leaves full nodes behind instead of half-full ones.
-    fn split_point(at: usize) -> (usize, bool) {
-        let mid = if at == B { B } else { B / 2 };
+    /// that an entry appended past the end of the whole set (`tail`: the node is the last at
+    /// its level) starts a node of its own, so a set filled in order leaves full nodes behind
+    /// instead of half-full ones. Elsewhere that rule would leave a one-entry node per insert
+    /// for keys arriving in descending order into one gap.
+    fn split_point(at: usize, tail: bool) -> (usize, bool) {
+        let mid = if at == B && tail { B } else { B / 2 };
         (mid, mid < B && at <= mid)
     }
 
     /// Splits full leaf `x` while adding (score, id) at index `at`; returns the new right
     /// leaf as a child for the parent, and the left leaf's size.
-    fn split_leaf(&mut self, x: u32, at: usize, score: f64, id: u32) -> (Child, usize) {
-        let (mid, into_left) = Self::split_point(at);
+    fn split_leaf(&mut self, x: u32, at: usize, score: f64, id: u32, tail: bool) -> (Child, usize) {
+        let (mid, into_left) = Self::split_point(at, tail);
         let l = self.leaf_mut(x);
         let mut r = Leaf::empty();
         let rn = B - mid;
@@ -371,7 +380,14 @@ impl Tree {
     /// Gives child `pos` of inner node `p` the size `left` and puts `c` right after it.
     /// When `p` was full it splits, and the new right half comes back for `p`'s parent,
     /// with the left half's size.
-    fn add_child(&mut self, p: u32, pos: usize, left: usize, c: Child) -> Option<(Child, usize)> {
+    fn add_child(
+        &mut self,
+        p: u32,
+        pos: usize,
+        left: usize,
+        c: Child,
+        tail: bool,
+    ) -> Option<(Child, usize)> {
         let n = self.inner_mut(p);
         n.counts[pos] = left as u32;
         let at = pos + 1;
@@ -387,7 +403,7 @@ impl Tree {
             put(n, len, at);
             return None;
         }
-        let (mid, into_left) = Self::split_point(at);
+        let (mid, into_left) = Self::split_point(at, tail);
         let mut q = Inner::empty();
         let rn = B - mid;
         q.scores[..rn].copy_from_slice(&n.scores[mid..B]);
@@ -412,7 +428,8 @@ impl Tree {
         Some((Child { kid, ..child }, left))
     }
 
-    /// Removes (score, id); `tie` orders an entry's member against `id`'s. False if absent.
+    /// Removes (score, id); `tie` orders an entry's member against `id`'s. False if absent
+    /// (also when `id` is there under another score).
     pub(crate) fn remove(&mut self, score: f64, id: u32, tie: impl Fn(u32) -> Ordering) -> bool {
         let mut path = [(0u32, 0usize); MAX_HEIGHT];
         let mut node = self.root;
@@ -430,7 +447,7 @@ impl Tree {
         let l = self.leaf(node);
         let len = l.len as usize;
         let c = le_count(&l.scores[..len], &l.ids[..len], score, &tie);
-        if c == 0 || l.ids[c - 1] != id {
+        if c == 0 || l.ids[c - 1] != id || l.scores[c - 1].to_bits() != score.to_bits() {
             return false;
         }
         let h = self.height;
@@ -852,6 +869,23 @@ mod tests {
         }
         let leaves = t.leaves.len() - t.free_leaves.len();
         assert!(leaves <= 100_000 / B + 2, "{leaves} leaves");
+        t.check(cmp);
+    }
+
+    /// Keys arriving in descending order into one gap of an in-order set split in the middle,
+    /// not into a one-entry node per insert.
+    #[test]
+    fn descending_runs_inside_the_set_keep_nodes_full_enough() {
+        let mut t = Tree::new();
+        for id in 0..6300u32 {
+            t.insert(id as f64, id, tie_of(id));
+        }
+        for k in 0..5000u32 {
+            let id = 10_000 + k;
+            t.insert(62.9999 - k as f64 * 1e-5, id, tie_of(id));
+        }
+        let leaves = t.leaves.len() - t.free_leaves.len();
+        assert!(leaves < 400, "{leaves} leaves for 11300 entries");
         t.check(cmp);
     }
 
