@@ -177,8 +177,8 @@ enum Mem {
     Free(u32),
 }
 
-/// A member and its score, 32 bytes. Records never move, so a record's number is the
-/// member's id for the tree, the hash index and ZSCAN cursors.
+/// A member and its score, 32 bytes. Records move only when a shrinking set rewrites them
+/// all (`Large::shrink`); a record's number is the member's id in the tree and the index.
 #[derive(Clone, Debug)]
 struct Rec {
     score: f64,
@@ -207,10 +207,6 @@ impl Rec {
             Mem::Heap(b) => b,
             Mem::Free(_) => &[],
         }
-    }
-
-    fn is_free(&self) -> bool {
-        matches!(self.mem, Mem::Free(_))
     }
 }
 
@@ -366,8 +362,15 @@ impl Large {
         self.recs.get_mut(id).score = score;
     }
 
-    /// Takes member `id` out of the order, the index and the arena.
+    /// Takes member `id` out of the order, the index and the arena, then shrinks if due
+    /// (which renames ids: callers holding other ids use `unlink_id`).
     fn remove_id(&mut self, id: u32) {
+        self.unlink_id(id);
+        self.shrink();
+    }
+
+    /// `remove_id` without the shrink.
+    fn unlink_id(&mut self, id: u32) {
         let recs = &self.recs;
         let r = recs.get(id);
         let m = r.member();
@@ -378,6 +381,38 @@ impl Large {
             e.remove();
         }
         self.recs.release(id);
+    }
+
+    /// Gives memory back once the set has shrunk well below its peak, as Redis's dict and
+    /// skiplist do: the index table shrinks, and the records are rewritten densely (in order,
+    /// so a range walks adjacent records) with the tree and the index renamed to match. Each
+    /// costs O(n) once per O(n) removals.
+    fn shrink(&mut self) {
+        let n = self.tree.len();
+        if self.dict.capacity() > 1024 && n * 4 < self.dict.capacity() {
+            self.dict.shrink_to(n * 2, |ix| spread(ix.hash));
+        }
+        if self.recs.slots <= CHUNK || n * 4 >= self.recs.slots {
+            return;
+        }
+        let mut map = vec![NO_REC; self.recs.slots];
+        let mut dense = Recs::new();
+        let mut p = self.tree.locate(0);
+        for _ in 0..n {
+            let id = self.tree.at(p).1;
+            let r = self.recs.get_mut(id);
+            let rec = Rec {
+                score: r.score,
+                mem: std::mem::replace(&mut r.mem, Mem::Free(NO_REC)),
+            };
+            map[id as usize] = dense.add(rec);
+            p = self.tree.next(p);
+        }
+        self.recs = dense;
+        self.tree.remap(&map);
+        for ix in self.dict.iter_mut() {
+            ix.slot = map[ix.slot as usize];
+        }
     }
 
     /// 0-based rank of member `id`.
@@ -403,8 +438,9 @@ impl Large {
             p = self.tree.next(p);
         }
         for id in ids {
-            self.remove_id(id);
+            self.unlink_id(id);
         }
+        self.shrink();
     }
 }
 
@@ -678,8 +714,10 @@ impl ZSet {
     }
 
     /// One SCAN step: visits some elements and returns the next cursor (0 when done).
-    /// A packed set is returned whole. For a large set the cursor is a member record, and
-    /// records never move, so an element present for the whole scan is returned at least once.
+    /// A packed set is returned whole. For a large set the cursor is a position in hash
+    /// order: a step returns every member whose position lies in a range, the ranges in
+    /// increasing order, so a member present for the whole scan is returned at least once
+    /// however the set grows, shrinks or rewrites its records (as HSCAN does).
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], f64)) -> u64 {
         match &self.repr {
             Repr::Pack(p) => {
@@ -689,24 +727,33 @@ impl ZSet {
                 0
             }
             Repr::Large(s) => {
-                let mut i = cursor as usize;
-                let mut seen = 0;
-                // Visits at most 10x the count of slots, so a sparse arena still returns.
-                let mut budget = count.saturating_mul(10).max(10);
-                while i < s.recs.slots && seen < count && budget > 0 {
-                    let r = s.recs.get(i as u32);
-                    if !r.is_free() {
-                        f(r.member(), r.score);
-                        seen += 1;
+                if cursor > u32::MAX as u64 {
+                    return 0;
+                }
+                // Take at least a 1/128 of the set per step, so a full scan costs a bounded
+                // multiple of the set's size (each step looks at every index entry).
+                let want = count.max(s.tree.len() / 128).max(1);
+                let mut cands: Vec<(u32, u32)> = s
+                    .dict
+                    .iter()
+                    .filter(|ix| ix.hash as u64 >= cursor)
+                    .map(|ix| (ix.hash, ix.slot))
+                    .collect();
+                let mut next = 0;
+                if cands.len() > want {
+                    cands.select_nth_unstable_by_key(want - 1, |c| c.0);
+                    // Cut after `want` members but never inside one position's group.
+                    let last = cands[want - 1].0;
+                    cands.retain(|c| c.0 <= last);
+                    if last < u32::MAX {
+                        next = last as u64 + 1;
                     }
-                    i += 1;
-                    budget -= 1;
                 }
-                if i >= s.recs.slots {
-                    0
-                } else {
-                    i as u64
+                for (_, id) in cands {
+                    let r = s.recs.get(id);
+                    f(r.member(), r.score);
                 }
+                next
             }
         }
     }
@@ -915,6 +962,53 @@ mod tests {
             ZSet::from_members(items, &limits(128)).encoding(),
             "skiplist"
         );
+    }
+
+    /// A set that loses most of its members rewrites its records densely and shrinks its
+    /// index; order, ranks, lookups and a ZSCAN running across the rewrite all stay right.
+    #[test]
+    fn a_shrinking_set_gives_memory_back() {
+        let lim = limits(0);
+        let mut z = ZSet::new_skiplist();
+        let mut model = Vec::new();
+        for i in 0..20_000u32 {
+            let m = format!("member:{i}").into_bytes();
+            z.insert(&m, (i % 777) as f64, &lim);
+            model.push((m, (i % 777) as f64));
+        }
+        let peak = z.heap_bytes();
+        // A scan starts, then most members go, some one by one and some by rank.
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = z.scan(0, 50, |m, _| {
+            seen.insert(m.to_vec());
+        });
+        for i in (0..20_000u32).filter(|i| i % 10 != 3) {
+            if i < 15_000 {
+                assert!(z.remove(format!("member:{i}").as_bytes()));
+            }
+        }
+        model.retain(|(m, _)| {
+            let i: u32 = std::str::from_utf8(&m[7..]).unwrap().parse().unwrap();
+            i % 10 == 3 || i >= 15_000
+        });
+        sort(&mut model);
+        let keep = model.len();
+        z.remove_range(100, keep - 600);
+        model.drain(100..keep - 500);
+        check(&z, &model);
+        assert!(
+            z.heap_bytes() * 8 < peak,
+            "{} of {peak} bytes",
+            z.heap_bytes()
+        );
+        while cursor != 0 {
+            cursor = z.scan(cursor, 50, |m, _| {
+                seen.insert(m.to_vec());
+            });
+        }
+        for (m, _) in &model {
+            assert!(seen.contains(m), "scan missed a member present throughout");
+        }
     }
 
     #[test]

@@ -666,6 +666,20 @@ impl Tree {
         }
     }
 
+    /// Renames every id through `map` (old id -> new id).
+    pub(crate) fn remap(&mut self, map: &[u32]) {
+        for l in self.leaves.iter_mut().flatten() {
+            for id in &mut l.ids[..l.len as usize] {
+                *id = map[*id as usize];
+            }
+        }
+        for n in self.inners.iter_mut().flatten() {
+            for id in &mut n.ids[..n.len as usize] {
+                *id = map[*id as usize];
+            }
+        }
+    }
+
     /// Heap bytes held by the nodes and their index arrays.
     pub(crate) fn heap_bytes(&self) -> usize {
         let live_leaves = self.leaves.len() - self.free_leaves.len();

@@ -1246,3 +1246,56 @@ fn differential_deep_sets_match_redis() {
         assert!(want == got, "{key}: whole set differs");
     }
 }
+
+/// used_memory (jemalloc's allocated bytes) from INFO memory.
+fn used_memory(c: &mut Raw) -> i64 {
+    let info = c.cmd(&["INFO", "memory"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .expect("used_memory in INFO")
+        .trim()
+        .parse()
+        .expect("a number")
+}
+
+/// A big sorted set that loses almost all its members by rank gives the memory back (its
+/// records, tree nodes and index), as redis-server does, while the members left stay intact.
+#[test]
+fn a_big_set_emptied_by_rank_gives_memory_back() {
+    let s = Server::start(&[]);
+    let mut c = s.raw();
+    let before = used_memory(&mut c);
+    for batch in 0..200 {
+        let mut args = vec!["ZADD".to_string(), "big".to_string()];
+        for i in batch * 1000..(batch + 1) * 1000 {
+            args.push(i.to_string());
+            args.push(format!("member:{i}"));
+        }
+        let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        assert_eq!(c.cmd(&a), ":1000\r\n");
+    }
+    let full = used_memory(&mut c);
+    assert!(
+        full - before > 8_000_000,
+        "200k members took {} bytes",
+        full - before
+    );
+    assert_eq!(
+        c.cmd(&["ZREMRANGEBYRANK", "big", "100", "-1"]),
+        ":199900\r\n"
+    );
+    let after = used_memory(&mut c);
+    assert!(
+        (after - before) * 10 < full - before,
+        "grew by {}, still holds {} after removal",
+        full - before,
+        after - before
+    );
+    assert_eq!(c.cmd(&["ZCARD", "big"]), ":100\r\n");
+    assert_eq!(
+        c.cmd(&["ZRANGE", "big", "98", "-1", "WITHSCORES"]),
+        "*4\r\n$9\r\nmember:98\r\n$2\r\n98\r\n$9\r\nmember:99\r\n$2\r\n99\r\n"
+    );
+    assert_eq!(c.cmd(&["ZSCORE", "big", "member:42"]), "$2\r\n42\r\n");
+    assert_eq!(c.cmd(&["ZRANK", "big", "member:99"]), ":99\r\n");
+}
