@@ -87,6 +87,13 @@ struct Child {
     kid: u32,
 }
 
+/// Whether a split node lies on the last (`tail`) or first (`head`) path of the tree.
+#[derive(Clone, Copy)]
+struct Edge {
+    tail: bool,
+    head: bool,
+}
+
 /// Where an entry sits: a leaf and an index in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Pos {
@@ -304,12 +311,16 @@ impl Tree {
             l.len += 1;
             return;
         }
-        // Past the end of the last leaf, every node on the path is the last at its level.
-        let tail = l.next == NIL;
-        let (mut carry, mut left) = self.split_leaf(node, at, score, id, tail);
+        // In the last leaf every node on the path is the last at its level; in the first
+        // leaf, the first.
+        let edge = Edge {
+            tail: l.next == NIL,
+            head: l.prev == NIL,
+        };
+        let (mut carry, mut left) = self.split_leaf(node, at, score, id, edge);
         for d in (0..self.height).rev() {
             let (p, pos) = path[d];
-            match self.add_child(p, pos, left, carry, tail) {
+            match self.add_child(p, pos, left, carry, edge) {
                 None => return,
                 Some((c, l)) => (carry, left) = (c, l),
             }
@@ -330,20 +341,27 @@ impl Tree {
         );
     }
 
-    /// Where a full node splits when a new entry goes to index `at`: in the middle, except
-    /// that an entry appended past the end of the whole set (`tail`: the node is the last at
-    /// its level) starts a node of its own, so a set filled in order leaves full nodes behind
-    /// instead of half-full ones. Elsewhere that rule would leave a one-entry node per insert
-    /// for keys arriving in descending order into one gap.
-    fn split_point(at: usize, tail: bool) -> (usize, bool) {
-        let mid = if at == B && tail { B } else { B / 2 };
-        (mid, mid < B && at <= mid)
+    /// Where a full node splits when a new entry goes to index `at`, and whether the entry
+    /// goes to the left part: in the middle, except at the ends of the whole set. An entry
+    /// appended past the end starts a node of its own, and one put at the very front leaves
+    /// the rest of its node to the new right part, so a set filled in order, ascending or
+    /// descending (RDB files list large sets highest first), leaves full nodes behind instead
+    /// of half-full ones. Inside the set those rules would leave a one-entry node per insert
+    /// for keys arriving in order into one gap.
+    fn split_point(at: usize, edge: Edge) -> (usize, bool) {
+        if at == B && edge.tail {
+            (B, false)
+        } else if at <= 1 && edge.head {
+            (at, true)
+        } else {
+            (B / 2, at <= B / 2)
+        }
     }
 
     /// Splits full leaf `x` while adding (score, id) at index `at`; returns the new right
     /// leaf as a child for the parent, and the left leaf's size.
-    fn split_leaf(&mut self, x: u32, at: usize, score: f64, id: u32, tail: bool) -> (Child, usize) {
-        let (mid, into_left) = Self::split_point(at, tail);
+    fn split_leaf(&mut self, x: u32, at: usize, score: f64, id: u32, edge: Edge) -> (Child, usize) {
+        let (mid, into_left) = Self::split_point(at, edge);
         let l = self.leaf_mut(x);
         let mut r = Leaf::empty();
         let rn = B - mid;
@@ -386,7 +404,7 @@ impl Tree {
         pos: usize,
         left: usize,
         c: Child,
-        tail: bool,
+        edge: Edge,
     ) -> Option<(Child, usize)> {
         let n = self.inner_mut(p);
         n.counts[pos] = left as u32;
@@ -403,7 +421,7 @@ impl Tree {
             put(n, len, at);
             return None;
         }
-        let (mid, into_left) = Self::split_point(at, tail);
+        let (mid, into_left) = Self::split_point(at, edge);
         let mut q = Inner::empty();
         let rn = B - mid;
         q.scores[..rn].copy_from_slice(&n.scores[mid..B]);
@@ -874,16 +892,21 @@ mod tests {
         }
     }
 
-    /// In-order filling leaves full nodes behind (the split for appends).
+    /// Filling in order, either way, leaves full nodes behind (the splits at the ends).
     #[test]
     fn filling_in_order_packs_nodes() {
-        let mut t = Tree::new();
-        for id in 0..100_000u32 {
-            t.insert(id as f64, id, tie_of(id));
+        for descending in [false, true] {
+            let mut t = Tree::new();
+            for k in 0..100_000u32 {
+                let id = if descending { 100_000 - k } else { k };
+                t.insert(id as f64, id, tie_of(id));
+            }
+            let leaves = t.leaves.len() - t.free_leaves.len();
+            assert!(leaves <= 100_000 / B + 2, "{leaves} leaves");
+            let inners = t.inners.len() - t.free_inners.len();
+            assert!(inners <= leaves / (B - 2) + 4, "{inners} inner nodes");
+            t.check(cmp);
         }
-        let leaves = t.leaves.len() - t.free_leaves.len();
-        assert!(leaves <= 100_000 / B + 2, "{leaves} leaves");
-        t.check(cmp);
     }
 
     /// Keys arriving in descending order into one gap of an in-order set split in the middle,
