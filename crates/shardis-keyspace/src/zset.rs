@@ -300,6 +300,8 @@ struct Large {
     recs: Recs,
     dict: HashTable<Ix>,
     hasher: RandomState,
+    /// Counts rewrites of the records (`shrink`), which renumber them; ZSCAN cursors carry it.
+    epoch: u32,
 }
 
 impl std::fmt::Debug for Large {
@@ -317,6 +319,7 @@ impl Large {
             recs: Recs::new(),
             dict: HashTable::new(),
             hasher: RandomState::default(),
+            epoch: 0,
         }
     }
 
@@ -409,6 +412,7 @@ impl Large {
             p = self.tree.next(p);
         }
         self.recs = dense;
+        self.epoch = self.epoch.wrapping_add(1);
         self.tree.remap(&map);
         for ix in self.dict.iter_mut() {
             ix.slot = map[ix.slot as usize];
@@ -714,10 +718,10 @@ impl ZSet {
     }
 
     /// One SCAN step: visits some elements and returns the next cursor (0 when done).
-    /// A packed set is returned whole. For a large set the cursor is a position in hash
-    /// order: a step returns every member whose position lies in a range, the ranges in
-    /// increasing order, so a member present for the whole scan is returned at least once
-    /// however the set grows, shrinks or rewrites its records (as HSCAN does).
+    /// A packed set is returned whole. For a large set the cursor is a record number (low 32
+    /// bits) and the records' epoch (high 32 bits): records stay put between rewrites, so a
+    /// step costs O(count) and a member present for the whole scan is returned at least once;
+    /// a rewrite (at most one per fourfold shrink) sends scans in progress back to the start.
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], f64)) -> u64 {
         match &self.repr {
             Repr::Pack(p) => {
@@ -727,33 +731,30 @@ impl ZSet {
                 0
             }
             Repr::Large(s) => {
-                if cursor > u32::MAX as u64 {
-                    return 0;
-                }
-                // Take at least a 1/128 of the set per step, so a full scan costs a bounded
-                // multiple of the set's size (each step looks at every index entry).
-                let want = count.max(s.tree.len() / 128).max(1);
-                let mut cands: Vec<(u32, u32)> = s
-                    .dict
-                    .iter()
-                    .filter(|ix| ix.hash as u64 >= cursor)
-                    .map(|ix| (ix.hash, ix.slot))
-                    .collect();
-                let mut next = 0;
-                if cands.len() > want {
-                    cands.select_nth_unstable_by_key(want - 1, |c| c.0);
-                    // Cut after `want` members but never inside one position's group.
-                    let last = cands[want - 1].0;
-                    cands.retain(|c| c.0 <= last);
-                    if last < u32::MAX {
-                        next = last as u64 + 1;
+                // A cursor from before a rewrite of the records starts over: duplicates are
+                // allowed, missing a member is not.
+                let mut i = if (cursor >> 32) as u32 == s.epoch {
+                    cursor as u32 as usize
+                } else {
+                    0
+                };
+                let mut seen = 0;
+                // Visits at most 10x the count of records, so a sparse arena still returns.
+                let mut budget = count.saturating_mul(10).max(10);
+                while i < s.recs.slots && seen < count && budget > 0 {
+                    let r = s.recs.get(i as u32);
+                    if !matches!(r.mem, Mem::Free(_)) {
+                        f(r.member(), r.score);
+                        seen += 1;
                     }
+                    i += 1;
+                    budget -= 1;
                 }
-                for (_, id) in cands {
-                    let r = s.recs.get(id);
-                    f(r.member(), r.score);
+                if i >= s.recs.slots {
+                    0
+                } else {
+                    (s.epoch as u64) << 32 | i as u64
                 }
-                next
             }
         }
     }
