@@ -1,5 +1,6 @@
 //! Sorted set values: a packed byte vector for small sets, and for large ones a member arena
-//! with a hash index and a counted B+tree (`ztree`) for the order. Knows no sockets, no commands: only ordering, ranks and encodings.
+//! with a hash index and a counted B+tree (`ztree`) for the order. Knows no sockets, no
+//! commands: only ordering, ranks and encodings.
 //!
 //! Both encodings keep elements ordered by (score, member bytes) and expose the same
 //! rank-based interface: a score or lex interval is turned into a rank interval
