@@ -221,15 +221,16 @@ impl Pack {
 /// Members up to this many bytes are stored inside the table's slot, with no allocation.
 const INLINE: usize = 22;
 
-/// A member held by the table: 24 bytes, inline when short.
+/// A member held by the table (and by a large sorted set's records): 24 bytes, inline when
+/// short.
 #[derive(Clone, Debug)]
-enum Mem {
+pub(crate) enum Mem {
     Inline { len: u8, buf: [u8; INLINE] },
     Heap(Box<[u8]>),
 }
 
 impl Mem {
-    fn new(m: &[u8]) -> Mem {
+    pub(crate) fn new(m: &[u8]) -> Mem {
         if m.len() <= INLINE {
             let mut buf = [0u8; INLINE];
             buf[..m.len()].copy_from_slice(m);
@@ -243,7 +244,7 @@ impl Mem {
     }
 
     #[inline]
-    fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         match self {
             Mem::Inline { len, buf } => &buf[..*len as usize],
             Mem::Heap(b) => b,

@@ -8,6 +8,7 @@
 //! answers in O(log n) through its per-child counts.
 
 use crate::hash::{spread, Ix};
+use crate::set::Mem;
 use crate::ztree::Tree;
 use crate::EncodingLimits;
 use foldhash::fast::RandomState;
@@ -162,59 +163,34 @@ impl Pack {
 // ---------------------------------------------------------------------------------------------
 // Large encoding (what Redis calls "skiplist")
 
-/// Members of up to this many bytes live inside their record.
-const INLINE_MEMBER: usize = 22;
-
-/// A member's bytes: inside the record when short (no allocation, and comparing it costs no
-/// second cache miss), else in an exactly sized block.
-#[derive(Clone, Debug)]
-enum Mem {
-    Inline {
-        len: u8,
-        buf: [u8; INLINE_MEMBER],
-    },
-    Heap(Box<[u8]>),
-    /// A free record, and the next free one.
-    Free(u32),
-}
-
-/// A member and its score, 32 bytes. Records move only when a shrinking set rewrites them
-/// all (`Large::shrink`); a record's number is the member's id in the tree and the index.
+/// A member and its score, 32 bytes; short members sit inside it (`set::Mem`), so comparing
+/// one costs no second cache miss. `None` for a free record. Records move only when a
+/// shrinking set rewrites them all (`Large::shrink`); a record's number is the member's id in
+/// the tree and the index.
 #[derive(Clone, Debug)]
 struct Rec {
     score: f64,
-    mem: Mem,
+    mem: Option<Mem>,
 }
 
 impl Rec {
     fn new(m: &[u8], score: f64) -> Rec {
-        let mem = if m.len() <= INLINE_MEMBER {
-            let mut buf = [0u8; INLINE_MEMBER];
-            buf[..m.len()].copy_from_slice(m);
-            Mem::Inline {
-                len: m.len() as u8,
-                buf,
-            }
-        } else {
-            Mem::Heap(m.into())
-        };
-        Rec { score, mem }
+        Rec {
+            score,
+            mem: Some(Mem::new(m)),
+        }
     }
 
     #[inline]
     fn member(&self) -> &[u8] {
-        match &self.mem {
-            Mem::Inline { len, buf } => &buf[..*len as usize],
-            Mem::Heap(b) => b,
-            Mem::Free(_) => &[],
-        }
+        self.mem.as_ref().map_or(&[], |m| m.bytes())
     }
 }
 
 /// Records per chunk of the record arena.
 const CHUNK_BITS: u32 = 10;
 const CHUNK: usize = 1 << CHUNK_BITS;
-/// No free record.
+/// No record (in a map of old to new numbers).
 const NO_REC: u32 = u32::MAX;
 
 /// The record arena, in fixed chunks rather than one vector: growing it never copies the
@@ -225,7 +201,8 @@ struct Recs {
     chunks: Vec<Vec<Rec>>,
     /// Records ever handed out (free ones included).
     slots: usize,
-    free: u32,
+    /// Free records, reused last freed first.
+    free: Vec<u32>,
     /// Bytes of the members kept in blocks of their own.
     heap: usize,
 }
@@ -235,7 +212,7 @@ impl Recs {
         Recs {
             chunks: Vec::new(),
             slots: 0,
-            free: NO_REC,
+            free: Vec::new(),
             heap: 0,
         }
     }
@@ -256,17 +233,11 @@ impl Recs {
     }
 
     fn add(&mut self, rec: Rec) -> u32 {
-        if let Mem::Heap(b) = &rec.mem {
+        if let Some(Mem::Heap(b)) = &rec.mem {
             self.heap += b.len();
         }
-        if self.free != NO_REC {
-            let id = self.free;
-            let r = self.get_mut(id);
-            let Mem::Free(next) = r.mem else {
-                unreachable!("the free list holds free records")
-            };
-            *r = rec;
-            self.free = next;
+        if let Some(id) = self.free.pop() {
+            *self.get_mut(id) = rec;
             return id;
         }
         if self.slots.is_multiple_of(CHUNK) {
@@ -278,17 +249,16 @@ impl Recs {
     }
 
     fn release(&mut self, id: u32) {
-        let next = self.free;
-        let old = std::mem::replace(&mut self.get_mut(id).mem, Mem::Free(next));
-        if let Mem::Heap(b) = old {
+        if let Some(Mem::Heap(b)) = self.get_mut(id).mem.take() {
             self.heap -= b.len();
         }
-        self.free = id;
+        self.free.push(id);
     }
 
     fn heap_bytes(&self) -> usize {
         self.chunks.len() * CHUNK * std::mem::size_of::<Rec>()
             + self.chunks.capacity() * std::mem::size_of::<Vec<Rec>>()
+            + self.free.capacity() * 4
             + self.heap
     }
 }
@@ -407,7 +377,7 @@ impl Large {
             let r = self.recs.get_mut(id);
             let rec = Rec {
                 score: r.score,
-                mem: std::mem::replace(&mut r.mem, Mem::Free(NO_REC)),
+                mem: r.mem.take(),
             };
             map[id as usize] = dense.add(rec);
             p = self.tree.next(p);
@@ -744,7 +714,7 @@ impl ZSet {
                 let mut budget = count.saturating_mul(10).max(10);
                 while i < s.recs.slots && seen < count && budget > 0 {
                     let r = s.recs.get(i as u32);
-                    if !matches!(r.mem, Mem::Free(_)) {
+                    if r.mem.is_some() {
                         f(r.member(), r.score);
                         seen += 1;
                     }
