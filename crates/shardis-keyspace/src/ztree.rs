@@ -163,14 +163,76 @@ fn prefetch<T>(p: &T) {
     let _ = p;
 }
 
-/// Nodes are boxed one by one rather than kept in one growing array, so the tree never copies
-/// itself to grow: growth costs no pause on a large set.
+/// Numbered nodes of one kind, each boxed on its own rather than kept in one growing array,
+/// so the tree never copies itself to grow: growth costs no pause on a large set. Freed
+/// numbers are reused.
+#[derive(Clone)]
+struct Nodes<T> {
+    slots: Vec<Option<Box<T>>>,
+    free: Vec<u32>,
+}
+
+impl<T> Nodes<T> {
+    fn with_none() -> Nodes<T> {
+        Nodes {
+            slots: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+
+    fn with(first: T) -> Nodes<T> {
+        let mut n = Nodes::with_none();
+        n.alloc(first);
+        n
+    }
+
+    #[inline]
+    fn get(&self, i: u32) -> &T {
+        self.slots[i as usize].as_deref().expect("live node")
+    }
+
+    #[inline]
+    fn get_mut(&mut self, i: u32) -> &mut T {
+        self.slots[i as usize].as_deref_mut().expect("live node")
+    }
+
+    fn alloc(&mut self, v: T) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(Box::new(v));
+                i
+            }
+            None => {
+                self.slots.push(Some(Box::new(v)));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    fn take(&mut self, i: u32) -> Box<T> {
+        self.free.push(i);
+        self.slots[i as usize].take().expect("live node")
+    }
+
+    fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.slots.iter_mut().flatten().map(|b| &mut **b)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.live() * std::mem::size_of::<T>()
+            + self.slots.capacity() * 8
+            + self.free.capacity() * 4
+    }
+}
+
 #[derive(Clone)]
 pub(crate) struct Tree {
-    leaves: Vec<Option<Box<Leaf>>>,
-    inners: Vec<Option<Box<Inner>>>,
-    free_leaves: Vec<u32>,
-    free_inners: Vec<u32>,
+    leaves: Nodes<Leaf>,
+    inners: Nodes<Inner>,
     root: u32,
     /// 0 while the root is a leaf.
     height: usize,
@@ -186,10 +248,8 @@ impl Default for Tree {
 impl Tree {
     pub(crate) fn new() -> Tree {
         Tree {
-            leaves: vec![Some(Box::new(Leaf::empty()))],
-            inners: Vec::new(),
-            free_leaves: Vec::new(),
-            free_inners: Vec::new(),
+            leaves: Nodes::with(Leaf::empty()),
+            inners: Nodes::with_none(),
             root: 0,
             height: 0,
             len: 0,
@@ -200,83 +260,23 @@ impl Tree {
         self.len
     }
 
-    #[inline]
-    fn leaf(&self, i: u32) -> &Leaf {
-        self.leaves[i as usize].as_deref().expect("live leaf")
-    }
-
-    #[inline]
-    fn leaf_mut(&mut self, i: u32) -> &mut Leaf {
-        self.leaves[i as usize].as_deref_mut().expect("live leaf")
-    }
-
-    #[inline]
-    fn inner(&self, i: u32) -> &Inner {
-        self.inners[i as usize].as_deref().expect("live inner node")
-    }
-
-    #[inline]
-    fn inner_mut(&mut self, i: u32) -> &mut Inner {
-        self.inners[i as usize]
-            .as_deref_mut()
-            .expect("live inner node")
-    }
-
     /// Starts loading child `kid` of a node at `level` levels above the leaves (1 = leaves).
     #[inline(always)]
     fn prefetch_kid(&self, kid: u32, level: usize) {
         if level == 1 {
-            if let Some(l) = self.leaves[kid as usize].as_deref() {
-                prefetch(l);
-            }
-        } else if let Some(n) = self.inners[kid as usize].as_deref() {
-            prefetch(n);
+            prefetch(self.leaves.get(kid));
+        } else {
+            prefetch(self.inners.get(kid));
         }
-    }
-
-    fn alloc_leaf(&mut self, l: Leaf) -> u32 {
-        match self.free_leaves.pop() {
-            Some(i) => {
-                self.leaves[i as usize] = Some(Box::new(l));
-                i
-            }
-            None => {
-                self.leaves.push(Some(Box::new(l)));
-                (self.leaves.len() - 1) as u32
-            }
-        }
-    }
-
-    fn alloc_inner(&mut self, n: Inner) -> u32 {
-        match self.free_inners.pop() {
-            Some(i) => {
-                self.inners[i as usize] = Some(Box::new(n));
-                i
-            }
-            None => {
-                self.inners.push(Some(Box::new(n)));
-                (self.inners.len() - 1) as u32
-            }
-        }
-    }
-
-    fn take_leaf(&mut self, i: u32) -> Box<Leaf> {
-        self.free_leaves.push(i);
-        self.leaves[i as usize].take().expect("live leaf")
-    }
-
-    fn take_inner(&mut self, i: u32) -> Box<Inner> {
-        self.free_inners.push(i);
-        self.inners[i as usize].take().expect("live inner node")
     }
 
     /// The smallest entry under node `x` at `level` (0 = a leaf).
     fn min_of(&self, x: u32, level: usize) -> (f64, u32) {
         if level == 0 {
-            let l = self.leaf(x);
+            let l = self.leaves.get(x);
             (l.scores[0], l.ids[0])
         } else {
-            let n = self.inner(x);
+            let n = self.inners.get(x);
             (n.scores[0], n.ids[0])
         }
     }
@@ -287,7 +287,7 @@ impl Tree {
         let mut path = [(0u32, 0usize); MAX_HEIGHT];
         let mut node = self.root;
         for (d, step) in path.iter_mut().enumerate().take(self.height) {
-            let n = self.inner_mut(node);
+            let n = self.inners.get_mut(node);
             let len = n.len as usize;
             let c = le_count(&n.scores[..len], &n.ids[..len], score, &tie);
             let pos = c.saturating_sub(1);
@@ -302,7 +302,7 @@ impl Tree {
             self.prefetch_kid(node, self.height - d);
         }
         self.len += 1;
-        let l = self.leaf_mut(node);
+        let l = self.leaves.get_mut(node);
         let len = l.len as usize;
         let at = le_count(&l.scores[..len], &l.ids[..len], score, &tie);
         if len < B {
@@ -333,7 +333,7 @@ impl Tree {
         (r.scores[1], r.ids[1], r.counts[1], r.kids[1]) =
             (carry.score, carry.id, carry.count as u32, carry.kid);
         r.len = 2;
-        self.root = self.alloc_inner(r);
+        self.root = self.inners.alloc(r);
         self.height += 1;
         assert!(
             self.height < MAX_HEIGHT,
@@ -362,7 +362,7 @@ impl Tree {
     /// leaf as a child for the parent, and the left leaf's size.
     fn split_leaf(&mut self, x: u32, at: usize, score: f64, id: u32, edge: Edge) -> (Child, usize) {
         let (mid, into_left) = Self::split_point(at, edge);
-        let l = self.leaf_mut(x);
+        let l = self.leaves.get_mut(x);
         let mut r = Leaf::empty();
         let rn = B - mid;
         r.scores[..rn].copy_from_slice(&l.scores[mid..B]);
@@ -387,10 +387,10 @@ impl Tree {
             count: r.len as usize,
             kid: 0,
         };
-        let rid = self.alloc_leaf(r);
-        self.leaf_mut(x).next = rid;
+        let rid = self.leaves.alloc(r);
+        self.leaves.get_mut(x).next = rid;
         if next != NIL {
-            self.leaf_mut(next).prev = rid;
+            self.leaves.get_mut(next).prev = rid;
         }
         (Child { kid: rid, ..child }, left)
     }
@@ -406,7 +406,7 @@ impl Tree {
         c: Child,
         edge: Edge,
     ) -> Option<(Child, usize)> {
-        let n = self.inner_mut(p);
+        let n = self.inners.get_mut(p);
         n.counts[pos] = left as u32;
         let at = pos + 1;
         let len = n.len as usize;
@@ -442,7 +442,7 @@ impl Tree {
             count: q.total(),
             kid: 0,
         };
-        let kid = self.alloc_inner(q);
+        let kid = self.inners.alloc(q);
         Some((Child { kid, ..child }, left))
     }
 
@@ -452,7 +452,7 @@ impl Tree {
         let mut path = [(0u32, 0usize); MAX_HEIGHT];
         let mut node = self.root;
         for (d, step) in path.iter_mut().enumerate().take(self.height) {
-            let n = self.inner(node);
+            let n = self.inners.get(node);
             let len = n.len as usize;
             let c = le_count(&n.scores[..len], &n.ids[..len], score, &tie);
             if c == 0 {
@@ -462,7 +462,7 @@ impl Tree {
             node = n.kids[c - 1];
             self.prefetch_kid(node, self.height - d);
         }
-        let l = self.leaf(node);
+        let l = self.leaves.get(node);
         let len = l.len as usize;
         let c = le_count(&l.scores[..len], &l.ids[..len], score, &tie);
         if c == 0 || l.ids[c - 1] != id || l.scores[c - 1].to_bits() != score.to_bits() {
@@ -470,11 +470,11 @@ impl Tree {
         }
         let h = self.height;
         for &(p, pos) in &path[..h] {
-            self.inner_mut(p).counts[pos] -= 1;
+            self.inners.get_mut(p).counts[pos] -= 1;
         }
         self.len -= 1;
         let at = c - 1;
-        let l = self.leaf_mut(node);
+        let l = self.leaves.get_mut(node);
         remove_at(&mut l.scores, len, at);
         remove_at(&mut l.ids, len, at);
         l.len -= 1;
@@ -487,12 +487,12 @@ impl Tree {
             return true;
         }
         if len == 0 {
-            let l = self.take_leaf(node);
+            let l = self.leaves.take(node);
             if l.prev != NIL {
-                self.leaf_mut(l.prev).next = l.next;
+                self.leaves.get_mut(l.prev).next = l.next;
             }
             if l.next != NIL {
-                self.leaf_mut(l.next).prev = l.prev;
+                self.leaves.get_mut(l.next).prev = l.prev;
             }
             self.remove_entry(&path[..h], h - 1, path[h - 1].1);
         } else if len < LOW {
@@ -505,7 +505,7 @@ impl Tree {
     /// ancestor whose smallest it also is.
     fn set_min(&mut self, path: &[(u32, usize)], s: f64, i: u32) {
         for &(p, pos) in path.iter().rev() {
-            let n = self.inner_mut(p);
+            let n = self.inners.get_mut(p);
             n.scores[pos] = s;
             n.ids[pos] = i;
             if pos != 0 {
@@ -518,7 +518,7 @@ impl Tree {
     /// an empty node goes too, a new smallest entry goes up, a small node merges.
     fn remove_entry(&mut self, path: &[(u32, usize)], k: usize, pos: usize) {
         let p = path[k].0;
-        let n = self.inner_mut(p);
+        let n = self.inners.get_mut(p);
         let len = n.len as usize;
         remove_at(&mut n.scores, len, pos);
         remove_at(&mut n.ids, len, pos);
@@ -528,16 +528,16 @@ impl Tree {
         let len = len - 1;
         if k == 0 {
             // The root: a root with one child hands over to it.
-            while self.height > 0 && self.inner(self.root).len == 1 {
+            while self.height > 0 && self.inners.get(self.root).len == 1 {
                 let old = self.root;
-                self.root = self.inner(old).kids[0];
-                self.take_inner(old);
+                self.root = self.inners.get(old).kids[0];
+                self.inners.take(old);
                 self.height -= 1;
             }
             return;
         }
         if len == 0 {
-            self.take_inner(p);
+            self.inners.take(p);
             self.remove_entry(path, k - 1, path[k - 1].1);
             return;
         }
@@ -554,7 +554,7 @@ impl Tree {
     /// two fit in one node.
     fn merge(&mut self, path: &[(u32, usize)], k: usize) {
         let (p, pos) = path[k];
-        let n = self.inner(p);
+        let n = self.inners.get(p);
         let len = n.len as usize;
         let lpos = if pos + 1 < len {
             pos
@@ -566,33 +566,39 @@ impl Tree {
         let (a, b) = (n.kids[lpos], n.kids[lpos + 1]);
         // The children are leaves when `p` is the last inner node on the path.
         if k + 1 == self.height {
-            let (la, lb) = (self.leaf(a).len as usize, self.leaf(b).len as usize);
+            let (la, lb) = (
+                self.leaves.get(a).len as usize,
+                self.leaves.get(b).len as usize,
+            );
             if la + lb > MERGED_MAX {
                 return;
             }
-            let r = self.take_leaf(b);
-            let l = self.leaf_mut(a);
+            let r = self.leaves.take(b);
+            let l = self.leaves.get_mut(a);
             l.scores[la..la + lb].copy_from_slice(&r.scores[..lb]);
             l.ids[la..la + lb].copy_from_slice(&r.ids[..lb]);
             l.len += lb as u32;
             l.next = r.next;
             if r.next != NIL {
-                self.leaf_mut(r.next).prev = a;
+                self.leaves.get_mut(r.next).prev = a;
             }
         } else {
-            let (la, lb) = (self.inner(a).len as usize, self.inner(b).len as usize);
+            let (la, lb) = (
+                self.inners.get(a).len as usize,
+                self.inners.get(b).len as usize,
+            );
             if la + lb > MERGED_MAX {
                 return;
             }
-            let r = self.take_inner(b);
-            let l = self.inner_mut(a);
+            let r = self.inners.take(b);
+            let l = self.inners.get_mut(a);
             l.scores[la..la + lb].copy_from_slice(&r.scores[..lb]);
             l.ids[la..la + lb].copy_from_slice(&r.ids[..lb]);
             l.counts[la..la + lb].copy_from_slice(&r.counts[..lb]);
             l.kids[la..la + lb].copy_from_slice(&r.kids[..lb]);
             l.len += lb as u32;
         }
-        let n = self.inner_mut(p);
+        let n = self.inners.get_mut(p);
         n.counts[lpos] += n.counts[lpos + 1];
         self.remove_entry(path, k, lpos + 1);
     }
@@ -602,7 +608,7 @@ impl Tree {
         let mut acc = 0usize;
         let mut node = self.root;
         for d in 0..self.height {
-            let n = self.inner(node);
+            let n = self.inners.get(node);
             let len = n.len as usize;
             let j = prefix_count(&n.scores[..len], &n.ids[..len], &pred);
             if j == 0 {
@@ -612,7 +618,7 @@ impl Tree {
             node = n.kids[j - 1];
             self.prefetch_kid(node, self.height - d);
         }
-        let l = self.leaf(node);
+        let l = self.leaves.get(node);
         let len = l.len as usize;
         acc + prefix_count(&l.scores[..len], &l.ids[..len], &pred)
     }
@@ -626,7 +632,7 @@ impl Tree {
     pub(crate) fn locate(&self, mut rank: usize) -> Pos {
         let mut node = self.root;
         for d in 0..self.height {
-            let n = self.inner(node);
+            let n = self.inners.get(node);
             let mut i = 0;
             while rank >= n.counts[i] as usize {
                 rank -= n.counts[i] as usize;
@@ -644,14 +650,14 @@ impl Tree {
     /// The entry at `p`.
     #[inline]
     pub(crate) fn at(&self, p: Pos) -> (f64, u32) {
-        let l = self.leaf(p.leaf);
+        let l = self.leaves.get(p.leaf);
         (l.scores[p.idx], l.ids[p.idx])
     }
 
     /// The position after `p` (meaningless past the last entry, which callers count to).
     #[inline]
     pub(crate) fn next(&self, p: Pos) -> Pos {
-        let l = self.leaf(p.leaf);
+        let l = self.leaves.get(p.leaf);
         if p.idx + 1 < l.len as usize || l.next == NIL {
             Pos {
                 leaf: p.leaf,
@@ -674,24 +680,24 @@ impl Tree {
                 idx: p.idx - 1,
             };
         }
-        let l = self.leaf(p.leaf);
+        let l = self.leaves.get(p.leaf);
         if l.prev == NIL {
             return p;
         }
         Pos {
             leaf: l.prev,
-            idx: self.leaf(l.prev).len as usize - 1,
+            idx: self.leaves.get(l.prev).len as usize - 1,
         }
     }
 
     /// Renames every id through `map` (old id -> new id).
     pub(crate) fn remap(&mut self, map: &[u32]) {
-        for l in self.leaves.iter_mut().flatten() {
+        for l in self.leaves.iter_mut() {
             for id in &mut l.ids[..l.len as usize] {
                 *id = map[*id as usize];
             }
         }
-        for n in self.inners.iter_mut().flatten() {
+        for n in self.inners.iter_mut() {
             for id in &mut n.ids[..n.len as usize] {
                 *id = map[*id as usize];
             }
@@ -700,13 +706,7 @@ impl Tree {
 
     /// Heap bytes held by the nodes and their index arrays.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let live_leaves = self.leaves.len() - self.free_leaves.len();
-        let live_inners = self.inners.len() - self.free_inners.len();
-        live_leaves * std::mem::size_of::<Leaf>()
-            + live_inners * std::mem::size_of::<Inner>()
-            + self.leaves.capacity() * 8
-            + self.inners.capacity() * 8
-            + (self.free_leaves.capacity() + self.free_inners.capacity()) * 4
+        self.leaves.heap_bytes() + self.inners.heap_bytes()
     }
 
     /// Checks every structural rule against `cmp` (the full order of two ids' entries) and
@@ -725,7 +725,7 @@ impl Tree {
             leaves: &mut Vec<u32>,
         ) -> (usize, (f64, u32)) {
             if level == 0 {
-                let l = t.leaf(x);
+                let l = t.leaves.get(x);
                 assert!(l.len > 0 || is_root, "empty leaf below the root");
                 leaves.push(x);
                 for i in 0..l.len as usize {
@@ -738,7 +738,7 @@ impl Tree {
                 };
                 return (l.len as usize, min);
             }
-            let n = t.inner(x);
+            let n = t.inners.get(x);
             assert!(
                 n.len >= 1 && (!is_root || n.len >= 2),
                 "inner node too small"
@@ -766,11 +766,11 @@ impl Tree {
             assert_eq!(cmp(w[0], w[1]), Ordering::Less, "entries in order");
         }
         for w in leaves.windows(2) {
-            assert_eq!(self.leaf(w[0]).next, w[1], "leaf chain forwards");
-            assert_eq!(self.leaf(w[1]).prev, w[0], "leaf chain backwards");
+            assert_eq!(self.leaves.get(w[0]).next, w[1], "leaf chain forwards");
+            assert_eq!(self.leaves.get(w[1]).prev, w[0], "leaf chain backwards");
         }
-        assert_eq!(self.leaf(leaves[0]).prev, NIL);
-        assert_eq!(self.leaf(*leaves.last().expect("a leaf")).next, NIL);
+        assert_eq!(self.leaves.get(leaves[0]).prev, NIL);
+        assert_eq!(self.leaves.get(*leaves.last().expect("a leaf")).next, NIL);
         out
     }
 }
@@ -901,9 +901,9 @@ mod tests {
                 let id = if descending { 100_000 - k } else { k };
                 t.insert(id as f64, id, tie_of(id));
             }
-            let leaves = t.leaves.len() - t.free_leaves.len();
+            let leaves = t.leaves.live();
             assert!(leaves <= 100_000 / B + 2, "{leaves} leaves");
-            let inners = t.inners.len() - t.free_inners.len();
+            let inners = t.inners.live();
             assert!(inners <= leaves / (B - 2) + 4, "{inners} inner nodes");
             t.check(cmp);
         }
@@ -921,7 +921,7 @@ mod tests {
             let id = 10_000 + k;
             t.insert(62.9999 - k as f64 * 1e-5, id, tie_of(id));
         }
-        let leaves = t.leaves.len() - t.free_leaves.len();
+        let leaves = t.leaves.live();
         assert!(leaves < 400, "{leaves} leaves for 11300 entries");
         t.check(cmp);
     }
